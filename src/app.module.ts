@@ -1,0 +1,73 @@
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_PIPE, RouterModule } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import cookieParser from 'cookie-parser';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module.js';
+import { AuthenticationGuard } from './auth/authentication.guard.js';
+import { AuthorizationGuard } from './auth/authorization.guard.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { JsonBodyMiddleware } from './common/json-body.middleware.js';
+import { createValidationPipe } from './common/validation.js';
+import { appConfig, type AppConfig } from './config/app.config.js';
+import { authConfig, type AuthConfig } from './config/auth.config.js';
+import { databaseConfig } from './config/database.config.js';
+import { validateEnvironment } from './config/env.validation.js';
+import { DatabaseModule } from './database/database.module.js';
+import { GroupsModule } from './groups/groups.module.js';
+import { HealthModule } from './health/health.module.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
+import { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
+import { SettingsModule } from './settings/settings.module.js';
+import { UsersModule } from './users/users.module.js';
+
+export const API_PREFIX = 'api/v1';
+const API_MODULES = [UsersModule, ProfilesModule, GroupsModule, SettingsModule, SessionsModule, ServiceAccountsModule];
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({
+      isGlobal: true,
+      cache: true,
+      load: [appConfig, authConfig, databaseConfig],
+      validate: validateEnvironment,
+    }),
+    LoggerModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.logLevel,
+          genReqId: (req) => req.id, // set by requestId(), first middleware of all
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          autoLogging: { ignore: (req) => req.url === '/health' },
+        },
+      }),
+    }),
+    ThrottlerModule.forRootAsync({
+      inject: [authConfig.KEY],
+      useFactory: (config: AuthConfig) => ({
+        throttlers: [{ name: 'login', ttl: config.loginRateWindowSeconds * 1000, limit: config.loginRateLimit }],
+        errorMessage: 'Too many sign-in attempts from this address: try again later',
+      }),
+    }),
+    DatabaseModule,
+    AuthModule,
+    ...API_MODULES,
+    HealthModule,
+    RouterModule.register([{ path: API_PREFIX, children: API_MODULES }]),
+  ],
+  providers: [
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_FILTER, useClass: ApiExceptionFilter },
+    // Order matters: who is calling, then may they.
+    { provide: APP_GUARD, useClass: AuthenticationGuard },
+    { provide: APP_GUARD, useClass: AuthorizationGuard },
+  ],
+})
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(cookieParser(), JsonBodyMiddleware).forRoutes('{*path}');
+  }
+}

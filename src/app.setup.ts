@@ -1,0 +1,39 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { SESSION_COOKIE_SECURITY } from './auth/access.decorators.js';
+import { SESSION_COOKIE } from './auth/session-cookie.strategy.js';
+import { requestId } from './common/request-id.js';
+import { appConfig, type AppConfig } from './config/app.config.js';
+
+/**
+ * HTTP plumbing that sits in front of Nest's own pipeline, shared by main.ts and the tests so that a
+ * test app is the production app. Everything else is in AppModule.
+ */
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get<AppConfig>(appConfig.KEY);
+  app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) {
+    app.set('trust proxy', config.trustProxy);
+  }
+  app.use(requestId);
+  app.use(helmet());
+  app.enableShutdownHooks();
+
+  const document = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('IAM service')
+        .setDescription(
+          'Users, profiles, groups, settings, sessions and service accounts, following the Lenses HQ IAM API. ' +
+            'Authenticate with `Authorization: Bearer <service-account token>` or the `session_id` cookie from ' +
+            '`POST /api/v1/login`. Every error has the body described by `ErrorResponseDto`.',
+        )
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Service-account token' })
+        .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }, SESSION_COOKIE_SECURITY)
+        .build(),
+    );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}

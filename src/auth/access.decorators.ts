@@ -1,0 +1,103 @@
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiForbiddenResponse,
+  ApiOperation,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { type IamAction, lrn, type ResourceKind } from './actions.js';
+import type { Principal } from './principal.js';
+
+export const ACCESS_KEY = 'iam:access';
+export const SESSION_COOKIE_SECURITY = 'session_cookie';
+
+/** Where a route's target resource (its LRN) comes from. */
+export type ResourceSelector =
+  | { from: 'param'; kind: ResourceKind; param: string }
+  | { from: 'body'; kind: ResourceKind; field: string }
+  | { from: 'all'; kind: ResourceKind };
+
+export type AccessRule =
+  | { kind: 'public' }
+  | { kind: 'self' }
+  | { kind: 'permission'; action: IamAction; resource: ResourceSelector; allowSelf: boolean };
+
+export function resourceOf(selector: ResourceSelector, req: Request): string {
+  switch (selector.from) {
+    case 'param':
+      return lrn(selector.kind, String(req.params[selector.param] ?? ''));
+    case 'body': {
+      const value: unknown = (req.body as Record<string, unknown> | undefined)?.[selector.field];
+      return lrn(selector.kind, typeof value === 'string' ? value : '');
+    }
+    case 'all':
+      return lrn(selector.kind, '*');
+  }
+}
+
+function describe(selector: ResourceSelector): string {
+  switch (selector.from) {
+    case 'param':
+      return lrn(selector.kind, `{${selector.param}}`);
+    case 'body':
+      return lrn(selector.kind, `<${selector.field}>`);
+    case 'all':
+      return lrn(selector.kind, '*');
+  }
+}
+
+const authenticated = () =>
+  applyDecorators(
+    ApiBearerAuth(),
+    ApiCookieAuth(SESSION_COOKIE_SECURITY),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired credentials', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'The caller may not do this', type: ErrorResponseDto }),
+  );
+
+/** No credentials needed (login, health, docs). */
+export const Public = () => SetMetadata(ACCESS_KEY, { kind: 'public' } satisfies AccessRule);
+
+/** For the signed-in user about themself (`/users/me…`); service-account tokens get a 403. */
+export const SelfService = (summary: string) =>
+  applyDecorators(
+    SetMetadata(ACCESS_KEY, { kind: 'self' } satisfies AccessRule),
+    ApiOperation({
+      summary,
+      description: 'Self-service: any signed-in user, about themself. Not for service accounts.',
+    }),
+    authenticated(),
+  );
+
+/**
+ * Requires `action` on the route's target resource. With `allowSelf`, a user may also act on their own
+ * user resource (`iam:user:<their name>`) without a grant.
+ */
+export const RequirePermission = (
+  summary: string,
+  action: IamAction,
+  resource: ResourceSelector,
+  options: { allowSelf?: boolean } = {},
+) =>
+  applyDecorators(
+    SetMetadata(ACCESS_KEY, {
+      kind: 'permission',
+      action,
+      resource,
+      allowSelf: options.allowSelf ?? false,
+    } satisfies AccessRule),
+    ApiOperation({
+      summary,
+      description:
+        `Requires \`${action}\` on \`${describe(resource)}\`.` +
+        (options.allowSelf ? ' A user may always do this to themself.' : ''),
+    }),
+    authenticated(),
+  );
+
+/** The authenticated principal of this request. */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Principal => ctx.switchToHttp().getRequest<Request>().user as Principal,
+);

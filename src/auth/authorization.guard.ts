@@ -1,0 +1,49 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { ApiError } from '../common/api-error.js';
+import { ACCESS_KEY, type AccessRule, resourceOf } from './access.decorators.js';
+import { lrn } from './actions.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Global guard (APP_GUARD), after authentication: decides whether the principal may call the route.
+ * A route without an access rule is refused: nothing is allowed by omission.
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (rule?.kind === 'public') {
+      return true;
+    }
+    const req = context.switchToHttp().getRequest<Request>();
+    const principal = req.user as Principal;
+    if (rule === undefined) {
+      throw ApiError.forbidden('This route declares no access rule');
+    }
+    if (rule.kind === 'self') {
+      if (principal.kind !== 'user') {
+        throw ApiError.forbidden('This endpoint is for signed-in users; a service account has no /users/me');
+      }
+      return true;
+    }
+    if (principal.isAdmin) {
+      return true;
+    }
+    const resource = resourceOf(rule.resource, req);
+    if (
+      rule.allowSelf &&
+      principal.kind === 'user' &&
+      resource.toLowerCase() === lrn('user', principal.name).toLowerCase()
+    ) {
+      return true;
+    }
+    throw ApiError.forbidden(`Not allowed: ${rule.action} on ${resource}`);
+  }
+}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import { Strategy } from 'passport-strategy';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { Principal } from './principal.js';
+
+export const SESSION_STRATEGY = 'session';
+export const SESSION_COOKIE = 'session_id';
+
+type Verify = (sessionId: string, done: (error: unknown, principal?: Principal | false) => void) => void;
+
+/** A passport strategy that reads the `session_id` cookie. */
+class SessionCookiePassportStrategy extends Strategy {
+  name = SESSION_STRATEGY;
+
+  constructor(private readonly verify: Verify) {
+    super();
+  }
+
+  override authenticate(req: Request): void {
+    const cookies = req.cookies as Record<string, unknown> | undefined;
+    const sessionId = cookies?.[SESSION_COOKIE];
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      this.fail(401);
+      return;
+    }
+    this.verify(sessionId, (error, principal) => {
+      if (error) {
+        this.error(error as Error);
+      } else if (!principal) {
+        this.fail(401);
+      } else {
+        this.success(principal);
+      }
+    });
+  }
+}
+
+@Injectable()
+export class SessionCookieStrategy extends PassportStrategy(SessionCookiePassportStrategy, SESSION_STRATEGY) {
+  constructor(private readonly sessions: SessionsService) {
+    super();
+  }
+
+  validate(sessionId: string): Promise<Principal> {
+    return this.sessions.authenticate(sessionId);
+  }
+}

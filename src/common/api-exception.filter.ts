@@ -1,0 +1,74 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiError, ERROR_TYPE_BY_STATUS, type ErrorType, type InvalidField } from './api-error.js';
+
+interface ErrorBody {
+  type: ErrorType;
+  title: string;
+  status: number;
+  invalid_fields?: InvalidField[];
+  request_id: string;
+}
+
+/**
+ * Turns every exception into the one error body. Known errors keep their status and title; anything
+ * else is logged with its stack and answered as a bare 500, never shown to the caller.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const body = this.toBody(exception, req);
+
+    if (body.status >= 500) {
+      this.logger.error(
+        { err: exception, request_id: body.request_id, method: req.method, url: req.originalUrl },
+        exception instanceof Error ? exception.stack : String(exception),
+      );
+    }
+    if (res.headersSent) {
+      return;
+    }
+    if (body.status === HttpStatus.UNAUTHORIZED) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="iam"');
+    }
+    res.status(body.status).json(body);
+  }
+
+  private toBody(exception: unknown, req: Request): ErrorBody {
+    const request_id = String(req.id);
+    if (exception instanceof ApiError) {
+      return {
+        type: exception.type,
+        title: exception.title,
+        status: exception.getStatus(),
+        ...(exception.invalidFields ? { invalid_fields: exception.invalidFields } : {}),
+        request_id,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const type = ERROR_TYPE_BY_STATUS[status];
+      if (type !== undefined && (status < 500 || status === HttpStatus.SERVICE_UNAVAILABLE)) {
+        return { type, title: this.titleOf(exception, status), status, request_id };
+      }
+    }
+    return { type: 'internal', title: 'Internal server error', status: 500, request_id };
+  }
+
+  private titleOf(exception: HttpException, status: number): string {
+    if (status === HttpStatus.NOT_FOUND) {
+      return 'No such route'; // Nest's message would echo the method and path back
+    }
+    const response = exception.getResponse();
+    if (typeof response === 'string') {
+      return response;
+    }
+    const message = (response as { message?: unknown }).message;
+    return typeof message === 'string' ? message : exception.message;
+  }
+}

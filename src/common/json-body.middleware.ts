@@ -1,0 +1,66 @@
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { appConfig, type AppConfig } from '../config/app.config.js';
+import { ApiError } from './api-error.js';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function toApiError(error: BodyParserError, limit: string): ApiError {
+  switch (error.type) {
+    case 'entity.too.large':
+      return ApiError.payloadTooLarge(`Request body is larger than ${limit}`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return ApiError.unsupportedMediaType('Request body must be UTF-8 encoded JSON');
+    case 'entity.parse.failed':
+      return ApiError.badRequest('Request body is not valid JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+    default:
+      return ApiError.badRequest('Request body could not be read');
+  }
+}
+
+/**
+ * Parses JSON request bodies (Nest's own parser is switched off) so that every failure is one of
+ * our errors: malformed JSON 400, over BODY_LIMIT 413, a body that is not JSON 415, and a JSON
+ * value that is not an object 400. A request without a body gets `{}`.
+ */
+@Injectable()
+export class JsonBodyMiddleware implements NestMiddleware {
+  private readonly parse: RequestHandler;
+
+  constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
+    this.parse = express.json({ limit: config.bodyLimit, strict: true, type: () => true });
+  }
+
+  async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+    if (!hasBody(req)) {
+      req.body = {};
+      next();
+      return;
+    }
+    if (!req.is(['application/json', 'application/*+json'])) {
+      throw ApiError.unsupportedMediaType('Request body must be JSON (Content-Type: application/json)');
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.parse(req, res, (error?: unknown) =>
+        error ? reject(toApiError(error as BodyParserError, this.config.bodyLimit)) : resolve(),
+      );
+    });
+    const body: unknown = req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw ApiError.badRequest('Request body must be a JSON object');
+    }
+    next();
+  }
+}

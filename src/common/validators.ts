@@ -1,0 +1,123 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { Matches, MaxLength, MinLength, registerDecorator, type ValidationOptions } from 'class-validator';
+
+export const METADATA_MAX_KEYS = 50;
+export const METADATA_MAX_KEY_BYTES = 40;
+export const METADATA_MAX_VALUE_BYTES = 500;
+
+/** 1–63 lower-case letters, digits or hyphens, not starting or ending with a hyphen. */
+export const SLUG_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** No whitespace, control characters or `/`. Length is checked separately (1–100). */
+export const USER_NAME_PATTERN = /^[^\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}/]+$/u;
+
+/** Names that would shadow a route (`/users/me`). */
+export const RESERVED_USER_NAMES = ['me'];
+
+const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function metadataConstraint(
+  name: string,
+  check: (value: Record<string, unknown>) => string | null,
+  options?: ValidationOptions,
+) {
+  const failureOf = (value: unknown) => (isPlainObject(value) ? check(value) : null);
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options,
+      validator: {
+        validate: (value: unknown) => failureOf(value) === null,
+        defaultMessage: (args) => `${String(propertyName)} ${failureOf(args?.value) ?? 'is invalid'}`,
+      },
+    });
+}
+
+/**
+ * A flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes. With
+ * `allowNullValues` (PATCH) a `null` value means "delete this key".
+ */
+export function IsMetadata(options: { allowNullValues?: boolean } = {}) {
+  return applyDecorators(
+    ApiProperty({
+      type: 'object',
+      additionalProperties: { type: 'string', maxLength: METADATA_MAX_VALUE_BYTES, nullable: options.allowNullValues },
+      maxProperties: METADATA_MAX_KEYS,
+      description:
+        `Flat string→string map: at most ${METADATA_MAX_KEYS} keys, keys 1–${METADATA_MAX_KEY_BYTES} bytes, ` +
+        `values at most ${METADATA_MAX_VALUE_BYTES} bytes (UTF-8).` +
+        (options.allowNullValues ? ' Absent keys stay; a null value deletes its key; other values replace.' : ''),
+      example: { team: 'platform', cost_center: 'cc-1234' },
+    }),
+    (target: object, propertyName: string | symbol) =>
+      registerDecorator({
+        name: 'metadataShape',
+        target: target.constructor,
+        propertyName: String(propertyName),
+        validator: {
+          validate: (value: unknown) => isPlainObject(value),
+          defaultMessage: () => `${String(propertyName)} must be an object of string values`,
+        },
+      }),
+    metadataConstraint('metadataSize', (value) =>
+      Object.keys(value).length > METADATA_MAX_KEYS ? `must have at most ${METADATA_MAX_KEYS} keys` : null,
+    ),
+    metadataConstraint('metadataEntries', (value) => {
+      for (const [key, entry] of Object.entries(value)) {
+        if (key.length === 0 || byteLength(key) > METADATA_MAX_KEY_BYTES) {
+          return `keys must be 1–${METADATA_MAX_KEY_BYTES} bytes (key "${key.slice(0, 60)}")`;
+        }
+        if (entry === null && options.allowNullValues) {
+          continue;
+        }
+        if (typeof entry !== 'string') {
+          return `values must be strings${options.allowNullValues ? ' or null' : ''} (key "${key}")`;
+        }
+        if (byteLength(entry) > METADATA_MAX_VALUE_BYTES) {
+          return `values must be at most ${METADATA_MAX_VALUE_BYTES} bytes (key "${key}")`;
+        }
+      }
+      return null;
+    }),
+  );
+}
+
+/** Not one of RESERVED_USER_NAMES, whatever its case. */
+export function IsNotReservedUserName() {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'notReserved',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !RESERVED_USER_NAMES.includes(value.toLowerCase()),
+        defaultMessage: () => `${String(propertyName)} "me" is reserved`,
+      },
+    });
+}
+
+/** A user name: 1–100 characters, no whitespace, control characters or "/", not "me". */
+export function IsUserName() {
+  return applyDecorators(
+    MinLength(1),
+    MaxLength(100),
+    Matches(USER_NAME_PATTERN, { message: '$property must not contain whitespace, control characters or "/"' }),
+    IsNotReservedUserName(),
+  );
+}
+
+/** A group, service-account or role name: 1–63 lower-case letters, digits or hyphens. */
+export function IsSlugName() {
+  return applyDecorators(
+    MinLength(1),
+    MaxLength(63),
+    Matches(SLUG_NAME_PATTERN, {
+      message: '$property must be lower-case letters, digits and hyphens, not starting or ending with a hyphen',
+    }),
+  );
+}

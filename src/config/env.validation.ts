@@ -1,0 +1,120 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') {
+    return value;
+  }
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) {
+    return true;
+  }
+  if (['false', '0', 'no', 'off'].includes(v)) {
+    return false;
+  }
+  return value;
+};
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/**
+ * Every environment variable the service reads. Validated once at start-up: a bad value stops the
+ * process with a message naming the variable. Defaults live here and nowhere else.
+ */
+export class EnvironmentVariables {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsOptional()
+  @IsString()
+  HOST?: string;
+
+  /** `sqlite:<path>`, `postgres://…` or `postgresql://…`; unset = SQLite at data/iam.sqlite. */
+  @IsOptional()
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'DATABASE_URL must be sqlite:<path> or postgres://user:password@host:port/database',
+  })
+  DATABASE_URL?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  DATABASE_LOGGING = false;
+
+  /** Token of the built-in `admin` service account; at least 32 characters. */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'IAM_BOOTSTRAP_TOKEN must be at least 32 characters' })
+  IAM_BOOTSTRAP_TOKEN?: string;
+
+  /** Comma-separated principal names with administrator rights. */
+  @IsOptional()
+  @IsString()
+  IAM_ADMINISTRATORS?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60 * 24 * 365)
+  IAM_SESSION_TTL_MINUTES = 60 * 24;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  IAM_SESSION_COOKIE_SECURE = true;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  IAM_LOGIN_RATE_LIMIT = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  IAM_LOGIN_RATE_WINDOW_SECONDS = 60;
+
+  @IsString()
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb or 1mb' })
+  BODY_LIMIT = '100kb';
+
+  /** Express "trust proxy" setting: false, true, a hop count, or a list of addresses/subnets. */
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+}
+
+export class ConfigurationError extends Error {}
+
+export function validateEnvironment(config: Record<string, unknown>): EnvironmentVariables {
+  // An empty value (`IAM_BOOTSTRAP_TOKEN=` in a .env file) means "not set".
+  const present = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== ''));
+  const validated = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const errors = validateSync(validated, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(e.value)})`,
+    );
+    throw new ConfigurationError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return validated;
+}

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import type { DataSourceOptions, LoggerOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/database.config.js';
+import { Group } from '../groups/entities/group.entity.js';
+import { Profile } from '../profiles/entities/profile.entity.js';
+import { ServiceAccount } from '../service-accounts/entities/service-account.entity.js';
+import { Session } from '../sessions/entities/session.entity.js';
+import { UserSettings } from '../settings/entities/user-settings.entity.js';
+import { User } from '../users/entities/user.entity.js';
+import { postgresMigrations } from './migrations/postgres/postgres-migrations.js';
+import { sqliteMigrations } from './migrations/sqlite/sqlite-migrations.js';
+
+export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount];
+
+/**
+ * The one place that turns configuration into TypeORM options: used by AppModule and by ormconfig.ts
+ * (the TypeORM CLI). The schema only ever changes through the migrations listed here.
+ */
+export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    synchronize: false,
+    migrationsRun: false, // run by runMigrations(), under a lock, when the app starts
+    migrationsTableName: 'migrations',
+    logging: (config.logging ? 'all' : ['error', 'warn', 'migration']) as LoggerOptions,
+  };
+  if (config.url.startsWith('sqlite:')) {
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: resolve(config.url.slice('sqlite:'.length)),
+      enableWAL: true,
+      timeout: 5000,
+      migrations: sqliteMigrations,
+    };
+  }
+  return {
+    ...common,
+    type: 'postgres',
+    url: config.url,
+    migrations: postgresMigrations,
+    extra: { max: 10, application_name: 'iam-service' },
+  };
+}

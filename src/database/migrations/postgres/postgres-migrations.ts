@@ -1,0 +1,4 @@
+import { InitialSchema1795888637621 } from './1795888637621-InitialSchema.js';
+
+/** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
+export const postgresMigrations = [InitialSchema1795888637621];

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
+
+/**
+ * Runs units of work in a database transaction.
+ *
+ * better-sqlite3 gives TypeORM a single connection, so two transactions open at the same time would
+ * share it (a statement of one could be rolled back by the other). On SQLite every write therefore
+ * goes through this queue, one transaction at a time; on PostgreSQL each call is its own transaction
+ * on its own pooled connection.
+ */
+@Injectable()
+export class TransactionService {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serialised: boolean;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.serialised = dataSource.options.type === 'better-sqlite3';
+  }
+
+  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.serialised) {
+      return this.dataSource.transaction(work);
+    }
+    const result = this.queue.then(() => this.dataSource.transaction(work));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Row lock for read-modify-write inside run(): FOR UPDATE on PostgreSQL; SQLite is already serialised. */
+  get rowLock(): FindOneOptions['lock'] {
+    return this.serialised ? undefined : { mode: 'pessimistic_write' };
+  }
+}

@@ -1,0 +1,22 @@
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsSlugName } from '../../common/validators.js';
+
+export class CreateGroupDto {
+  /** Unique; 1–63 lower-case letters, digits or hyphens. @example "platform-admins" */
+  @IsSlugName()
+  @IsString()
+  name: string;
+
+  /** Defaults to `name`. @example "Platform administrators" */
+  @IsOptional()
+  @MinLength(1)
+  @MaxLength(150)
+  @IsString()
+  display_name?: string;
+
+  /** @example "People who run the platform" */
+  @IsOptional()
+  @MaxLength(250)
+  @IsString()
+  description?: string;
+}

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { configureApp } from './app.setup.js';
+import { appConfig, type AppConfig } from './config/app.config.js';
+import { ConfigurationError } from './config/env.validation.js';
+
+async function bootstrap(): Promise<void> {
+  // Imported here so that an invalid environment (checked when AppModule is defined) is reported cleanly.
+  const { AppModule } = await import('./app.module.js');
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  configureApp(app);
+  const config = app.get<AppConfig>(appConfig.KEY);
+  await app.listen(config.port, config.host ?? '0.0.0.0');
+  app.get(Logger).log(`IAM service listening on ${await app.getUrl()} (API docs at /docs)`, 'Bootstrap');
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigurationError) {
+    console.error(error.message);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

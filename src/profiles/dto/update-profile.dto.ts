@@ -1,0 +1,26 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+
+/** Absent fields stay as they are; `null` or `""` clears a field. */
+export class UpdateProfileDto {
+  @ApiProperty({ type: String, nullable: true, maxLength: 100, required: false, example: 'Mary Jane Watson' })
+  @IsOptional()
+  @MaxLength(100)
+  @IsString()
+  full_name?: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 100,
+    format: 'email',
+    required: false,
+    example: 'mary.jane@doe.net',
+  })
+  @IsOptional()
+  @ValidateIf((dto: UpdateProfileDto) => dto.email_address !== '')
+  @IsEmail({}, { message: 'email_address must be a valid e-mail address' })
+  @MaxLength(100)
+  @IsString()
+  email_address?: string | null;
+}

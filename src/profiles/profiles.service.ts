@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionService } from '../database/transaction.service.js';
+import type { UserDto } from '../users/dto/user-response.dto.js';
+import { User } from '../users/entities/user.entity.js';
+import { userNameKey, UsersService } from '../users/users.service.js';
+import { ApiError } from '../common/api-error.js';
+import type { UpdateProfileDto } from './dto/update-profile.dto.js';
+import { Profile } from './entities/profile.entity.js';
+
+const cleared = (value: string | null) => (value === '' ? null : value);
+
+@Injectable()
+export class ProfilesService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly tx: TransactionService,
+  ) {}
+
+  async update(name: string, dto: UpdateProfileDto): Promise<UserDto> {
+    await this.tx.run(async (em) => {
+      const user = await em.findOne(User, { where: { nameKey: userNameKey(name) }, lock: this.tx.rowLock });
+      if (!user) {
+        throw ApiError.notFound(`User "${name}" not found`);
+      }
+      const profile =
+        (await em.findOne(Profile, { where: { userId: user.id } })) ??
+        em.create(Profile, { userId: user.id, fullName: null, emailAddress: null });
+      if (dto.full_name !== undefined) {
+        profile.fullName = cleared(dto.full_name);
+      }
+      if (dto.email_address !== undefined) {
+        profile.emailAddress = cleared(dto.email_address);
+      }
+      await em.save(Profile, profile);
+    });
+    return this.users.get(name);
+  }
+}

@@ -1,0 +1,46 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { ServiceAccount } from '../entities/service-account.entity.js';
+
+export class ServiceAccountDto {
+  /** @example "ci-deployer" */
+  name: string;
+  /** @example "CI deployer" */
+  display_name: string;
+  /** @example "iam:service-account:ci-deployer" */
+  lrn: string;
+  /** @example "9c2b1f0e-3b7a-4a53-9a38-7a3f0e5f1d7c" */
+  id: string;
+  /** ISO-8601. @example "2026-11-28T17:40:56.000Z" */
+  created_at: string;
+  /** @example "Deploys from CI" */
+  description: string;
+  /** Null: the token never expires. */
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  token_expires_at: string | null;
+  token_expired: boolean;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  last_seen_at: string | null;
+  is_admin: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  metadata: Record<string, string>;
+}
+
+export class ServiceAccountListDto {
+  items: ServiceAccountDto[];
+}
+
+export function toServiceAccountDto(account: ServiceAccount, isAdmin: boolean, now = new Date()): ServiceAccountDto {
+  return {
+    name: account.name,
+    display_name: account.displayName,
+    lrn: `iam:service-account:${account.name}`,
+    id: account.id,
+    created_at: account.createdAt.toISOString(),
+    description: account.description,
+    token_expires_at: account.tokenExpiresAt ? account.tokenExpiresAt.toISOString() : null,
+    token_expired: account.tokenExpiresAt !== null && account.tokenExpiresAt <= now,
+    last_seen_at: account.lastSeenAt ? account.lastSeenAt.toISOString() : null,
+    is_admin: isAdmin,
+    metadata: account.metadata,
+  };
+}

@@ -1,0 +1,37 @@
+import { Body, Controller, HttpCode, HttpStatus, Param, Put } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { ChangeOwnPasswordDto, SetPasswordDto } from './dto/password.dto.js';
+import { SessionsService } from './sessions.service.js';
+
+@ApiTags('users')
+@Controller('users')
+export class PasswordsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  // Declared before `:name/password` so that "me" is never taken for a user name.
+  @Put('me/password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @SelfService("Change the signed-in user's password; ends their other sessions")
+  @ApiNoContentResponse({ description: 'Changed' })
+  @ApiBadRequestResponse({ description: 'Invalid body, or current_password is wrong', type: ErrorResponseDto })
+  changeOwn(@CurrentPrincipal() principal: Principal, @Body() dto: ChangeOwnPasswordDto): Promise<void> {
+    return this.sessions.changeOwnPassword(principal, dto.current_password, dto.new_password);
+  }
+
+  @Put(':name/password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission("Set a user's password; ends all of that user's sessions", 'iam:SetUserPassword', {
+    from: 'param',
+    kind: 'user',
+    param: 'name',
+  })
+  @ApiNoContentResponse({ description: 'Set' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  set(@Param('name') name: string, @Body() dto: SetPasswordDto): Promise<void> {
+    return this.sessions.setPassword(name, dto.password);
+  }
+}

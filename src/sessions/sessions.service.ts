@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Not, Repository } from 'typeorm';
+import { AdministratorsService } from '../auth/administrators.service.js';
+import { PasswordHasher } from '../auth/password-hasher.js';
+import type { Principal } from '../auth/principal.js';
+import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
+import { ApiError } from '../common/api-error.js';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { TransactionService } from '../database/transaction.service.js';
+import type { UserDto } from '../users/dto/user-response.dto.js';
+import { User } from '../users/entities/user.entity.js';
+import { userNameKey, UsersService } from '../users/users.service.js';
+import { Session } from './entities/session.entity.js';
+
+/** A session id as we issue it: 32 random bytes, base64url. Anything else is rejected unseen. */
+const SESSION_ID_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+export interface NewSession {
+  sessionId: string;
+  expiresAt: Date;
+  user: UserDto;
+}
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    private readonly usersService: UsersService,
+    private readonly administrators: AdministratorsService,
+    private readonly hasher: PasswordHasher,
+    private readonly tx: TransactionService,
+  ) {}
+
+  /** Checks name and password; the same 401 for an unknown name, a wrong password or no password. */
+  async login(username: string, password: string): Promise<NewSession> {
+    const user = await this.users.findOne({
+      where: { nameKey: userNameKey(username) },
+      select: { id: true, name: true, passwordHash: true },
+    });
+    const ok = await this.hasher.verify(user?.passwordHash, password);
+    if (!user || !ok) {
+      throw ApiError.unauthorised('Invalid username or password');
+    }
+    const sessionId = generateSecret();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.config.sessionTtlMinutes * 60_000);
+    await this.tx.run(async (em) => {
+      await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
+      await em.insert(Session, {
+        id: randomUUID(),
+        userId: user.id,
+        tokenHash: hashSecret(sessionId),
+        createdAt: now,
+        expiresAt,
+      });
+      await em.update(User, { id: user.id }, { lastSeenAt: now });
+    });
+    return { sessionId, expiresAt, user: await this.usersService.getById(user.id) };
+  }
+
+  /** The principal behind a session cookie; 401 when unknown, ended or expired. */
+  async authenticate(sessionId: string): Promise<Principal> {
+    if (!SESSION_ID_FORMAT.test(sessionId)) {
+      throw ApiError.unauthorised('Invalid session');
+    }
+    const digest = hashSecret(sessionId);
+    const session = await this.sessions.findOne({
+      where: { tokenHash: digest },
+      select: { id: true, userId: true, tokenHash: true, expiresAt: true, user: { id: true, name: true } },
+      relations: { user: true },
+    });
+    if (!session || !digestsEqual(session.tokenHash, digest)) {
+      throw ApiError.unauthorised('Invalid or ended session: sign in again');
+    }
+    const now = new Date();
+    if (session.expiresAt <= now) {
+      await this.tx.run((em) => em.delete(Session, { id: session.id }));
+      throw ApiError.unauthorised('Session expired: sign in again');
+    }
+    await this.usersService.touchLastSeen(session.userId, now);
+    return {
+      kind: 'user',
+      id: session.user.id,
+      name: session.user.name,
+      isAdmin: this.administrators.isAdministrator(session.user.name),
+      sessionId: session.id,
+    };
+  }
+
+  async end(sessionId: string): Promise<void> {
+    await this.tx.run((em) => em.delete(Session, { id: sessionId }));
+  }
+
+  async endAll(userId: string): Promise<void> {
+    await this.tx.run((em) => em.delete(Session, { userId }));
+  }
+
+  /** Sets a user's password (administrators). Ends all of that user's sessions. */
+  async setPassword(name: string, password: string): Promise<void> {
+    const user = await this.usersService.findEntityOrFail(name);
+    const hash = await this.hasher.hash(password);
+    await this.tx.run(async (em) => {
+      await em.update(User, { id: user.id }, { passwordHash: hash });
+      await em.delete(Session, { userId: user.id });
+    });
+  }
+
+  /** Changes the caller's own password after checking the current one; ends their other sessions. */
+  async changeOwnPassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.users.findOne({ where: { id: principal.id }, select: { id: true, passwordHash: true } });
+    if (!user || !(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      throw ApiError.invalidField('current_password', 'incorrect', 'current_password is not correct');
+    }
+    const hash = await this.hasher.hash(newPassword);
+    await this.tx.run(async (em) => {
+      await em.update(User, { id: user.id }, { passwordHash: hash });
+      await em.delete(
+        Session,
+        principal.sessionId ? { userId: user.id, id: Not(principal.sessionId) } : { userId: user.id },
+      );
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { TransactionService } from '../database/transaction.service.js';
+import type { SettingsDto, UpdateSettingsDto } from './dto/settings.dto.js';
+import { UserSettings } from './entities/user-settings.entity.js';
+import { canonicalLanguageTag, canonicalTimeZone } from './settings.validators.js';
+
+export const DEFAULT_SETTINGS: SettingsDto = { theme: 'system', timezone: 'UTC', language: 'en', week_start: 'monday' };
+
+function toSettingsDto(row: UserSettings | null): SettingsDto {
+  if (!row) {
+    return { ...DEFAULT_SETTINGS };
+  }
+  return { theme: row.theme, timezone: row.timezone, language: row.language, week_start: row.weekStart };
+}
+
+@Injectable()
+export class SettingsService {
+  constructor(
+    @InjectRepository(UserSettings) private readonly settings: Repository<UserSettings>,
+    private readonly tx: TransactionService,
+  ) {}
+
+  async get(userId: string): Promise<SettingsDto> {
+    return toSettingsDto(await this.settings.findOne({ where: { userId } }));
+  }
+
+  async update(userId: string, dto: UpdateSettingsDto): Promise<SettingsDto> {
+    return this.tx.run(async (em) => {
+      const current = toSettingsDto(await em.findOne(UserSettings, { where: { userId }, lock: this.tx.rowLock }));
+      const next: SettingsDto = {
+        theme: dto.theme ?? current.theme,
+        timezone: dto.timezone !== undefined ? (canonicalTimeZone(dto.timezone) ?? dto.timezone) : current.timezone,
+        language: dto.language !== undefined ? (canonicalLanguageTag(dto.language) ?? dto.language) : current.language,
+        week_start: dto.week_start ?? current.week_start,
+      };
+      await em.upsert(
+        UserSettings,
+        { userId, theme: next.theme, timezone: next.timezone, language: next.language, weekStart: next.week_start },
+        ['userId'],
+      );
+      return next;
+    });
+  }
+}

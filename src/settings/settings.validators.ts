@@ -1,0 +1,49 @@
+import { registerDecorator } from 'class-validator';
+
+/** The canonical IANA name for `value` ("europe/paris" → "Europe/Paris"), or null when it is not one. */
+export function canonicalTimeZone(value: string): string | null {
+  // Offsets ("+01:00") are accepted by Intl but are not zone names.
+  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/.test(value)) {
+    return null;
+  }
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+/** The canonical form of a BCP 47 tag ("en-gb" → "en-GB"), or null when it is not well-formed. */
+export function canonicalLanguageTag(value: string): string | null {
+  try {
+    return Intl.getCanonicalLocales(value)[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function IsIanaTimeZone() {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isIanaTimeZone',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && canonicalTimeZone(value) !== null,
+        defaultMessage: () => `${String(propertyName)} must be an IANA time-zone name such as "Europe/Paris" or "UTC"`,
+      },
+    });
+}
+
+export function IsBcp47LanguageTag() {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isBcp47LanguageTag',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && canonicalLanguageTag(value) !== null,
+        defaultMessage: () => `${String(propertyName)} must be a BCP 47 language tag such as "en" or "en-GB"`,
+      },
+    });
+}

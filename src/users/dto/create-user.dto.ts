@@ -1,0 +1,24 @@
+import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, IsUserName } from '../../common/validators.js';
+
+export class CreateUserDto {
+  /**
+   * Unique without regard to case, stored as given. 1–100 characters; no whitespace, control
+   * characters or "/"; not "me". E-mail-like names are fine.
+   * @example "mary.jane@doe.net"
+   */
+  @IsUserName()
+  @IsString()
+  name: string;
+
+  /** Defaults to `name`. @example "Mary Jane" */
+  @IsOptional()
+  @MinLength(1)
+  @MaxLength(150)
+  @IsString()
+  display_name?: string;
+
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Record<string, string>;
+}

@@ -1,0 +1,33 @@
+import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
+
+const MAX_GROUPS = 500;
+
+/**
+ * Either `set_groups` alone (the membership becomes exactly that list), or `add_to_groups` and/or
+ * `remove_from_groups` (a group named in both is removed). Every named group must exist.
+ */
+export class SetUserGroupsDto {
+  /** @example ["platform-admins"] */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_GROUPS)
+  @IsString({ each: true })
+  @MaxLength(63, { each: true })
+  add_to_groups?: string[];
+
+  /** @example ["interns"] */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_GROUPS)
+  @IsString({ each: true })
+  @MaxLength(63, { each: true })
+  remove_from_groups?: string[];
+
+  /** @example ["platform-admins", "on-call"] */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_GROUPS)
+  @IsString({ each: true })
+  @MaxLength(63, { each: true })
+  set_groups?: string[];
+}

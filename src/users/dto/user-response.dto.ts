@@ -1,0 +1,55 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { CompactGroupDto, toCompactGroup } from '../../groups/dto/group-response.dto.js';
+import type { User } from '../entities/user.entity.js';
+
+export class UserProfileDto {
+  /** @example "Mary Jane Watson" */
+  full_name: string | null;
+  /** @example "mary.jane@doe.net" */
+  email_address: string | null;
+}
+
+export class UserDto {
+  /** @example "mary.jane@doe.net" */
+  name: string;
+  /** @example "Mary Jane" */
+  display_name: string;
+  /** @example "iam:user:mary.jane@doe.net" */
+  lrn: string;
+  /** @example "5f1d7c0e-3b7a-4a53-9a38-7a3f0e9c2b11" */
+  id: string;
+  /** ISO-8601. @example "2026-11-28T17:40:56.000Z" */
+  created_at: string;
+  groups: CompactGroupDto[];
+  /** The last time the user called the API; null before the first call. @example null */
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  last_seen_at: string | null;
+  profile: UserProfileDto;
+  /** True when the user is an administrator (IAM_ADMINISTRATORS). */
+  is_admin: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'platform' } })
+  metadata: Record<string, string>;
+}
+
+export class UserListDto {
+  items: UserDto[];
+}
+
+/** The one mapping from a User row (with groups and profile loaded) to the API's User. */
+export function toUserDto(user: User, isAdmin: boolean): UserDto {
+  return {
+    name: user.name,
+    display_name: user.displayName,
+    lrn: `iam:user:${user.name}`,
+    id: user.id,
+    created_at: user.createdAt.toISOString(),
+    groups: [...(user.groups ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1)).map(toCompactGroup),
+    last_seen_at: user.lastSeenAt ? user.lastSeenAt.toISOString() : null,
+    profile: {
+      full_name: user.profile?.fullName ?? null,
+      email_address: user.profile?.emailAddress ?? null,
+    },
+    is_admin: isAdmin,
+    metadata: user.metadata,
+  };
+}

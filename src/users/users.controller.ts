@@ -1,0 +1,82 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { CreateUserDto } from './dto/create-user.dto.js';
+import { SetUserGroupsDto } from './dto/set-user-groups.dto.js';
+import { UpdateUserDto } from './dto/update-user.dto.js';
+import { UserDto, UserListDto } from './dto/user-response.dto.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @RequirePermission('List users', 'iam:ListUsers', { from: 'all', kind: 'user' })
+  async list(): Promise<UserListDto> {
+    return { items: await this.users.list() };
+  }
+
+  @Post()
+  @RequirePermission('Create a user', 'iam:CreateUser', { from: 'body', kind: 'user', field: 'name' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'The name is taken (compared without regard to case)', type: ErrorResponseDto })
+  create(@Body() dto: CreateUserDto): Promise<UserDto> {
+    return this.users.create(dto);
+  }
+
+  // Declared before `:name` so that "me" is never taken for a user name.
+  @Get('me')
+  @SelfService('The signed-in user')
+  me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
+    return this.users.getById(principal.id);
+  }
+
+  @Get(':name')
+  @RequirePermission('Get a user', 'iam:GetUser', { from: 'param', kind: 'user', param: 'name' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  get(@Param('name') name: string): Promise<UserDto> {
+    return this.users.get(name);
+  }
+
+  @Patch(':name')
+  @RequirePermission('Update a user (display name, metadata)', 'iam:UpdateUser', {
+    from: 'param',
+    kind: 'user',
+    param: 'name',
+  })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  update(@Param('name') name: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
+    return this.users.update(name, dto);
+  }
+
+  @Delete(':name')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission('Delete a user with its profile, settings, sessions and memberships', 'iam:DeleteUser', {
+    from: 'param',
+    kind: 'user',
+    param: 'name',
+  })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  delete(@Param('name') name: string): Promise<void> {
+    return this.users.delete(name);
+  }
+
+  @Put(':name/groups')
+  @RequirePermission('Change the groups of a user', 'iam:SetUserGroups', { from: 'param', kind: 'user', param: 'name' })
+  @ApiBadRequestResponse({
+    description: 'Invalid body, or set_groups combined with add/remove',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundResponse({
+    description: 'No such user, or named groups missing (nothing changed)',
+    type: ErrorResponseDto,
+  })
+  setGroups(@Param('name') name: string, @Body() dto: SetUserGroupsDto): Promise<UserDto> {
+    return this.users.setGroups(name, dto);
+  }
+}
