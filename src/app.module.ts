@@ -1,7 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE, RouterModule } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
 import cookieParser from 'cookie-parser';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module.js';
@@ -11,7 +10,7 @@ import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
 import { createValidationPipe } from './common/validation.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
-import { authConfig, type AuthConfig } from './config/auth.config.js';
+import { authConfig } from './config/auth.config.js';
 import { databaseConfig } from './config/database.config.js';
 import { validateEnvironment } from './config/env.validation.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -43,13 +42,6 @@ const API_MODULES = [UsersModule, ProfilesModule, GroupsModule, SettingsModule, 
           redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
           autoLogging: { ignore: (req) => req.url === '/health' },
         },
-      }),
-    }),
-    ThrottlerModule.forRootAsync({
-      inject: [authConfig.KEY],
-      useFactory: (config: AuthConfig) => ({
-        throttlers: [{ name: 'login', ttl: config.loginRateWindowSeconds * 1000, limit: config.loginRateLimit }],
-        errorMessage: 'Too many sign-in attempts from this address: try again later',
       }),
     }),
     DatabaseModule,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, HttpStatus, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiOkResponse,
@@ -7,7 +7,6 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { CurrentPrincipal, Public, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
@@ -31,7 +30,6 @@ export class SessionsController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @Public()
-  @UseGuards(ThrottlerGuard)
   @ApiOperation({
     summary: 'Sign in with a user name and password',
     description: 'Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax). Rate-limited per client address.',

@@ -1,9 +1,10 @@
-import { Module } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { User } from '../users/entities/user.entity.js';
 import { UsersModule } from '../users/users.module.js';
 import { Session } from './entities/session.entity.js';
+import { LoginRateLimitMiddleware } from './login-rate-limit.middleware.js';
 import { PasswordsController } from './passwords.controller.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
@@ -14,4 +15,8 @@ import { SessionsService } from './sessions.service.js';
   providers: [SessionsService, PasswordHasher],
   exports: [SessionsService],
 })
-export class SessionsModule {}
+export class SessionsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(LoginRateLimitMiddleware).forRoutes({ path: 'login', method: RequestMethod.POST });
+  }
+}
