@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { Matches, MaxLength, MinLength, registerDecorator, type ValidationOptions } from 'class-validator';
+import { registerDecorator, type ValidationOptions } from 'class-validator';
 
 export const METADATA_MAX_KEYS = 50;
 export const METADATA_MAX_KEY_BYTES = 40;
@@ -101,23 +101,6 @@ export function IsNotReservedUserName() {
     });
 }
 
-/** A user name: 1–100 characters, no whitespace, control characters or "/", not "me". */
-export function IsUserName() {
-  return applyDecorators(
-    MinLength(1),
-    MaxLength(100),
-    Matches(USER_NAME_PATTERN, { message: '$property must not contain whitespace, control characters or "/"' }),
-    IsNotReservedUserName(),
-  );
-}
-
-/** A group, service-account or role name: 1–63 lower-case letters, digits or hyphens. */
-export function IsSlugName() {
-  return applyDecorators(
-    MinLength(1),
-    MaxLength(63),
-    Matches(SLUG_NAME_PATTERN, {
-      message: '$property must be lower-case letters, digits and hyphens, not starting or ending with a hyphen',
-    }),
-  );
-}
+export const USER_NAME_MESSAGE = '$property must not contain whitespace, control characters or "/"';
+export const SLUG_NAME_MESSAGE =
+  '$property must be lower-case letters, digits and hyphens, not starting or ending with a hyphen';

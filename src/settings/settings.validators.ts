@@ -1,16 +1,24 @@
 import { registerDecorator } from 'class-validator';
 
-/** The canonical IANA name for `value` ("europe/paris" → "Europe/Paris"), or null when it is not one. */
+const KNOWN_ZONES = new Map(
+  [...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC', 'GMT', 'Etc/GMT'].map((zone) => [zone.toLowerCase(), zone]),
+);
+
+/**
+ * `value` as an IANA zone name ("europe/paris" → "Europe/Paris"), or null when it is not one. Names are
+ * kept as given (ICU would turn "Asia/Kolkata" into "Asia/Calcutta"); only the letter case is fixed.
+ */
 export function canonicalTimeZone(value: string): string | null {
   // Offsets ("+01:00") are accepted by Intl but are not zone names.
-  if (!/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/.test(value)) {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) {
     return null;
   }
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
   } catch {
     return null;
   }
+  return KNOWN_ZONES.get(value.toLowerCase()) ?? value;
 }
 
 /** The canonical form of a BCP 47 tag ("en-gb" → "en-GB"), or null when it is not well-formed. */

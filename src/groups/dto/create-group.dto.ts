@@ -1,9 +1,11 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsSlugName } from '../../common/validators.js';
+import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
 
 export class CreateGroupDto {
   /** Unique; 1–63 lower-case letters, digits or hyphens. @example "platform-admins" */
-  @IsSlugName()
+  @Matches(SLUG_NAME_PATTERN, { message: SLUG_NAME_MESSAGE })
+  @MinLength(1)
+  @MaxLength(63)
   @IsString()
   name: string;
 

@@ -1,5 +1,5 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata, IsUserName } from '../../common/validators.js';
+import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, IsNotReservedUserName, USER_NAME_MESSAGE, USER_NAME_PATTERN } from '../../common/validators.js';
 
 export class CreateUserDto {
   /**
@@ -7,7 +7,10 @@ export class CreateUserDto {
    * characters or "/"; not "me". E-mail-like names are fine.
    * @example "mary.jane@doe.net"
    */
-  @IsUserName()
+  @IsNotReservedUserName()
+  @Matches(USER_NAME_PATTERN, { message: USER_NAME_MESSAGE })
+  @MinLength(1)
+  @MaxLength(100)
   @IsString()
   name: string;
 

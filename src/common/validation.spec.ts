@@ -1,0 +1,49 @@
+import { plainToInstance } from 'class-transformer';
+import { IsOptional, IsString, MaxLength, MinLength, validate } from 'class-validator';
+import { validationExceptionFactory } from './validation.js';
+import { IsMetadata } from './validators.js';
+
+class Sample {
+  @MinLength(1)
+  @MaxLength(5)
+  @IsString()
+  name: string;
+
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Record<string, string>;
+}
+
+async function fieldsFor(body: object) {
+  const errors = await validate(plainToInstance(Sample, body), { whitelist: true, forbidNonWhitelisted: true });
+  return validationExceptionFactory(errors).invalidFields?.map(({ name, error }) => ({ name, error }));
+}
+
+describe('validationExceptionFactory', () => {
+  it('reports a wrong type as invalid_type even when length checks fail too', async () => {
+    expect(await fieldsFor({ name: 5 })).toEqual([{ name: 'name', error: 'invalid_type' }]);
+  });
+
+  it('tells too_short from too_long', async () => {
+    expect(await fieldsFor({ name: '' })).toEqual([{ name: 'name', error: 'too_short' }]);
+    expect(await fieldsFor({ name: 'toolong' })).toEqual([{ name: 'name', error: 'too_long' }]);
+  });
+
+  it('names unknown fields', async () => {
+    expect(await fieldsFor({ name: 'ok', nmae: 'typo' })).toEqual([{ name: 'nmae', error: 'unknown_field' }]);
+  });
+
+  it('checks metadata shape, size and entries', async () => {
+    expect(await fieldsFor({ name: 'ok', metadata: ['a'] })).toEqual([{ name: 'metadata', error: 'invalid_type' }]);
+    const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
+    expect(await fieldsFor({ name: 'ok', metadata: tooMany })).toEqual([{ name: 'metadata', error: 'too_many' }]);
+    expect(await fieldsFor({ name: 'ok', metadata: { ['k'.repeat(41)]: 'v' } })).toEqual([
+      { name: 'metadata', error: 'invalid_value' },
+    ]);
+    expect(await fieldsFor({ name: 'ok', metadata: { k: 'é'.repeat(251) } })).toEqual([
+      { name: 'metadata', error: 'invalid_value' },
+    ]);
+    expect(await fieldsFor({ name: 'ok', metadata: { k: 1 } })).toEqual([{ name: 'metadata', error: 'invalid_value' }]);
+    expect(await fieldsFor({ name: 'ok', metadata: { k: 'é'.repeat(250) } })).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+import { MODULE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import type { DynamicModule, Type } from '@nestjs/common';
+import { AppModule } from '../src/app.module.js';
+import { ACCESS_KEY, type AccessRule } from '../src/auth/access.decorators.js';
+import { IAM_ACTIONS } from '../src/auth/actions.js';
+
+type ModuleRef = Type | DynamicModule | Promise<DynamicModule>;
+
+/** Every controller reachable from AppModule, by walking module imports. */
+function controllersOf(root: Type): Type[] {
+  const seen = new Set<unknown>();
+  const controllers = new Set<Type>();
+  const visit = (ref: ModuleRef | undefined) => {
+    if (!ref || ref instanceof Promise || seen.has(ref)) {
+      return;
+    }
+    seen.add(ref);
+    const type = 'module' in ref ? ref.module : ref;
+    const dynamic = 'module' in ref ? ref : undefined;
+    const imports = [
+      ...((Reflect.getMetadata(MODULE_METADATA.IMPORTS, type) as ModuleRef[] | undefined) ?? []),
+      ...((dynamic?.imports as ModuleRef[] | undefined) ?? []),
+    ];
+    for (const controller of [
+      ...((Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, type) as Type[] | undefined) ?? []),
+      ...(dynamic?.controllers ?? []),
+    ]) {
+      controllers.add(controller);
+    }
+    imports.forEach(visit);
+  };
+  visit(root);
+  return [...controllers];
+}
+
+function routesOf(controller: Type) {
+  const prototype = controller.prototype as Record<string, unknown>;
+  return Object.getOwnPropertyNames(prototype)
+    .filter((key) => key !== 'constructor' && typeof prototype[key] === 'function')
+    .map((key) => prototype[key] as object)
+    .filter((handler) => Reflect.getMetadata(PATH_METADATA, handler) !== undefined)
+    .map((handler) => ({
+      route: `${controller.name}.${(handler as { name: string }).name} (${String(Reflect.getMetadata(METHOD_METADATA, handler))} ${String(Reflect.getMetadata(PATH_METADATA, controller))}/${String(Reflect.getMetadata(PATH_METADATA, handler))})`,
+      rule: (Reflect.getMetadata(ACCESS_KEY, handler) ?? Reflect.getMetadata(ACCESS_KEY, controller)) as
+        AccessRule | undefined,
+    }));
+}
+
+describe('route inventory', () => {
+  const routes = controllersOf(AppModule).flatMap(routesOf);
+
+  it('finds the routes', () => {
+    expect(routes.length).toBeGreaterThan(20);
+  });
+
+  it('gives every route an explicit access rule: public, self-service, or an action from the catalogue', () => {
+    const offenders = routes
+      .filter(({ rule }) => !rule || (rule.kind === 'permission' && !IAM_ACTIONS.includes(rule.action)))
+      .map(({ route }) => route);
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps the public routes to login and health', () => {
+    const publicRoutes = routes.filter(({ rule }) => rule?.kind === 'public').map(({ route }) => route);
+    expect(publicRoutes).toHaveLength(2);
+    expect(publicRoutes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('SessionsController.login'),
+        expect.stringContaining('HealthController.check'),
+      ]),
+    );
+  });
+});
