@@ -36,13 +36,23 @@ describe.each(TEST_DATABASES)('error model (%s)', (kind) => {
   });
 
   it('answers malformed JSON with 400', async () => {
-    const res = await t.http().post('/api/v1/users').set(adminAuth).set('Content-Type', 'application/json').send('{"name": ');
+    const res = await t
+      .http()
+      .post('/api/v1/users')
+      .set(adminAuth)
+      .set('Content-Type', 'application/json')
+      .send('{"name": ');
     expectError(res, 400, 'bad_request');
   });
 
   it('answers a JSON value that is not an object with 400', async () => {
     for (const body of ['[]', '"text"', 'null', '42']) {
-      const res = await t.http().post('/api/v1/users').set(adminAuth).set('Content-Type', 'application/json').send(body);
+      const res = await t
+        .http()
+        .post('/api/v1/users')
+        .set(adminAuth)
+        .set('Content-Type', 'application/json')
+        .send(body);
       expectError(res, 400, 'bad_request');
     }
   });

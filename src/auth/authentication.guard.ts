@@ -29,7 +29,7 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
   }
 
   override handleRequest<T = Principal>(error: unknown, principal: T | false): T {
-    if (error) {
+    if (error instanceof Error) {
       throw error;
     }
     if (!principal) {

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError, ERROR_TYPE_BY_STATUS, type ErrorType, type InvalidField } from './api-error.js';
 
@@ -33,14 +33,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (res.headersSent) {
       return;
     }
-    if (body.status === HttpStatus.UNAUTHORIZED) {
+    if (body.status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="iam"');
     }
     res.status(body.status).json(body);
   }
 
   private toBody(exception: unknown, req: Request): ErrorBody {
-    const request_id = String(req.id);
+    const request_id = typeof req.id === 'string' ? req.id : JSON.stringify(req.id);
     if (exception instanceof ApiError) {
       return {
         type: exception.type,
@@ -53,7 +53,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const type = ERROR_TYPE_BY_STATUS[status];
-      if (type !== undefined && (status < 500 || status === HttpStatus.SERVICE_UNAVAILABLE)) {
+      if (type !== undefined && (status < 500 || status === 503)) {
         return { type, title: this.titleOf(exception, status), status, request_id };
       }
     }
@@ -61,7 +61,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private titleOf(exception: HttpException, status: number): string {
-    if (status === HttpStatus.NOT_FOUND) {
+    if (status === 404) {
       return 'No such route'; // Nest's message would echo the method and path back
     }
     const response = exception.getResponse();

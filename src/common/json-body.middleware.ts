@@ -13,21 +13,19 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function toApiError(error: BodyParserError, limit: string): ApiError {
-  switch (error.type) {
-    case 'entity.too.large':
-      return ApiError.payloadTooLarge(`Request body is larger than ${limit}`);
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return ApiError.unsupportedMediaType('Request body must be UTF-8 encoded JSON');
-    case 'entity.parse.failed':
-      return ApiError.badRequest('Request body is not valid JSON');
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-    default:
-      return ApiError.badRequest('Request body could not be read');
+function toApiError(cause: unknown, limit: string): ApiError {
+  const error = (cause ?? {}) as BodyParserError;
+  if (error.type === 'entity.too.large') {
+    return ApiError.payloadTooLarge(`Request body is larger than ${limit}`);
   }
+  if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
+    return ApiError.unsupportedMediaType('Request body must be UTF-8 encoded JSON');
+  }
+  if (error.type === 'entity.parse.failed') {
+    return ApiError.badRequest('Request body is not valid JSON');
+  }
+  // request.aborted, request.size.invalid, stream.encoding.set, …
+  return ApiError.badRequest('Request body could not be read');
 }
 
 /**
@@ -53,9 +51,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       throw ApiError.unsupportedMediaType('Request body must be JSON (Content-Type: application/json)');
     }
     await new Promise<void>((resolve, reject) => {
-      this.parse(req, res, (error?: unknown) =>
-        error ? reject(toApiError(error as BodyParserError, this.config.bodyLimit)) : resolve(),
-      );
+      this.parse(req, res, (error?: unknown) => (error ? reject(toApiError(error, this.config.bodyLimit)) : resolve()));
     });
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -28,7 +28,9 @@ export class LoginRateLimitMiddleware implements NestMiddleware {
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
     // Errors reach Nest's exception filter only when thrown from here, not when passed to next().
     await new Promise<void>((resolve, reject) => {
-      void this.limiter(req, res, (error?: unknown) => (error ? reject(error) : resolve()));
+      void this.limiter(req, res, (error?: unknown) =>
+        error ? reject(error instanceof Error ? error : new Error('rate limiter failed')) : resolve(),
+      );
     });
     next();
   }

@@ -33,7 +33,7 @@ export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDa
     return {
       kind,
       url: `sqlite:${join(dir, 'iam.sqlite')}`,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
+      drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
     };
   }
   const serverUrl = process.env.TEST_DATABASE_URL;

@@ -20,7 +20,11 @@ export function sessionCookieOf(res: Response): string {
 }
 
 export async function createUser(t: TestApp, name = uniqueName(), body: Record<string, unknown> = {}) {
-  const res = await t.http().post('/api/v1/users').set(adminAuth).send({ name, ...body });
+  const res = await t
+    .http()
+    .post('/api/v1/users')
+    .set(adminAuth)
+    .send({ name, ...body });
   if (res.status !== 201) {
     throw new Error(`creating user ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
@@ -28,7 +32,11 @@ export async function createUser(t: TestApp, name = uniqueName(), body: Record<s
 }
 
 export async function createGroup(t: TestApp, name = uniqueName('g'), body: Record<string, unknown> = {}) {
-  const res = await t.http().post('/api/v1/groups').set(adminAuth).send({ name, ...body });
+  const res = await t
+    .http()
+    .post('/api/v1/groups')
+    .set(adminAuth)
+    .send({ name, ...body });
   if (res.status !== 201) {
     throw new Error(`creating group ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
@@ -38,7 +46,11 @@ export async function createGroup(t: TestApp, name = uniqueName('g'), body: Reco
 /** Creates a user with a password and signs in; returns the user's name and session cookie. */
 export async function signedInUser(t: TestApp, name = uniqueName(), password = 'correct horse battery') {
   await createUser(t, name);
-  const set = await t.http().put(`/api/v1/users/${encodeURIComponent(name)}/password`).set(adminAuth).send({ password });
+  const set = await t
+    .http()
+    .put(`/api/v1/users/${encodeURIComponent(name)}/password`)
+    .set(adminAuth)
+    .send({ password });
   if (set.status !== 204) {
     throw new Error(`setting password: ${set.status} ${JSON.stringify(set.body)}`);
   }
@@ -55,5 +67,10 @@ export function expectError(res: Response, status: number, type: string) {
   expect(res.body.status).toBe(status);
   expect(typeof res.body.title).toBe('string');
   expect(res.body.request_id).toBe(res.headers['x-request-id']);
-  return res.body as { type: string; title: string; status: number; invalid_fields?: { name: string; error: string; title: string }[] };
+  return res.body as {
+    type: string;
+    title: string;
+    status: number;
+    invalid_fields?: { name: string; error: string; title: string }[];
+  };
 }
