@@ -1,0 +1,106 @@
+import { IAM_ACTIONS } from './actions.js';
+
+/** One statement of a role's policy, as stored (actions and resources always arrays). */
+export interface PolicyStatement {
+  effect: 'allow' | 'deny';
+  action: string[];
+  resource: string[];
+}
+
+export type Decision = 'allow' | 'deny';
+
+/** `*` in a pattern matches any run of characters (possibly empty); everything else literally, ignoring case. */
+export function wildcardMatches(pattern: string, value: string): boolean {
+  const p = pattern.toLowerCase();
+  const v = value.toLowerCase();
+  // Iterative glob match with backtracking over the last `*` (linear in practice, no regex to blow up).
+  let pi = 0;
+  let vi = 0;
+  let star = -1;
+  let mark = 0;
+  while (vi < v.length) {
+    if (pi < p.length && p[pi] !== '*' && p[pi] === v[vi]) {
+      pi++;
+      vi++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = vi;
+    } else if (star !== -1) {
+      pi = star + 1;
+      vi = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') {
+    pi++;
+  }
+  return pi === p.length;
+}
+
+/** `*`, `iam:*` or an exact action (case-insensitive). */
+export function actionMatches(pattern: string, action: string): boolean {
+  const p = pattern.toLowerCase();
+  const a = action.toLowerCase();
+  if (p === '*' || p === a) {
+    return true;
+  }
+  return p.endsWith(':*') && a.startsWith(p.slice(0, -1));
+}
+
+/**
+ * Deny wins; otherwise allowed when some statement allows; no match is a deny.
+ */
+export function decide(statements: PolicyStatement[], action: string, resource: string): Decision {
+  let allowed = false;
+  for (const statement of statements) {
+    const applies =
+      statement.action.some((pattern) => actionMatches(pattern, action)) &&
+      statement.resource.some((pattern) => wildcardMatches(pattern, resource));
+    if (!applies) {
+      continue;
+    }
+    if (statement.effect === 'deny') {
+      return 'deny';
+    }
+    allowed = true;
+  }
+  return allowed ? 'allow' : 'deny';
+}
+
+const SERVICES = ['iam'];
+const CANONICAL_ACTIONS = new Map(IAM_ACTIONS.map((action) => [action.toLowerCase(), action]));
+
+/** The canonical spelling of a statement action, or null when this service does not know it. */
+export function canonicalAction(action: string): string | null {
+  if (action === '*') {
+    return action;
+  }
+  const [service, operation, ...rest] = action.split(':');
+  if (rest.length > 0 || !operation || !SERVICES.includes(service.toLowerCase())) {
+    return null;
+  }
+  if (operation === '*') {
+    return `${service.toLowerCase()}:*`;
+  }
+  return CANONICAL_ACTIONS.get(action.toLowerCase()) ?? null;
+}
+
+export const RESOURCE_TYPES = ['user', 'group', 'service-account', 'role'];
+
+/**
+ * A resource pattern: `*`, or `iam:<type>:<name pattern>` where the type is a known one or `*`, and the
+ * name pattern is 1–200 printable characters without whitespace (`*` allowed anywhere). `iam:*` too.
+ */
+export function isValidResourcePattern(resource: string): boolean {
+  if (resource === '*' || resource.toLowerCase() === 'iam:*') {
+    return true;
+  }
+  const match = /^iam:([a-z*-]+):(.+)$/i.exec(resource);
+  if (!match) {
+    return false;
+  }
+  const [, type, name] = match;
+  const typeOk = type === '*' || RESOURCE_TYPES.includes(type.toLowerCase());
+  return typeOk && name.length <= 200 && /^[^\s\p{Cc}]+$/u.test(name);
+}
