@@ -17,13 +17,22 @@ import { DatabaseModule } from './database/database.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
+import { RolesModule } from './roles/roles.module.js';
 import { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SettingsModule } from './settings/settings.module.js';
 import { UsersModule } from './users/users.module.js';
 
 export const API_PREFIX = 'api/v1';
-const API_MODULES = [UsersModule, ProfilesModule, GroupsModule, SettingsModule, SessionsModule, ServiceAccountsModule];
+const API_MODULES = [
+  UsersModule,
+  ProfilesModule,
+  GroupsModule,
+  RolesModule,
+  SettingsModule,
+  SessionsModule,
+  ServiceAccountsModule,
+];
 
 @Module({
   imports: [

@@ -1,6 +1,6 @@
 /**
- * The catalogue of actions a route can require. Each route declares one of these (or is public or
- * self-service) through the decorators in access.decorators.ts.
+ * The catalogue of actions. Every route declares one of these (or is public or self-service) through the
+ * decorators in access.decorators.ts; policies name them; the README lists them.
  */
 export const IAM_ACTIONS = [
   'iam:ListUsers',
@@ -14,14 +14,27 @@ export const IAM_ACTIONS = [
   'iam:ListGroups',
   'iam:CreateGroup',
   'iam:GetGroup',
+  'iam:UpdateGroup',
   'iam:DeleteGroup',
+  'iam:UpdateGroupMembers',
+  'iam:UpdateGroupRoles',
   'iam:ListServiceAccounts',
+  'iam:CreateServiceAccount',
   'iam:GetServiceAccount',
+  'iam:UpdateServiceAccount',
+  'iam:DeleteServiceAccount',
+  'iam:SetServiceAccountGroups',
+  'iam:RenewServiceAccountToken',
+  'iam:ListRoles',
+  'iam:CreateRole',
+  'iam:GetRole',
+  'iam:UpdateRole',
+  'iam:DeleteRole',
 ] as const;
 
 export type IamAction = (typeof IAM_ACTIONS)[number];
 
-export type ResourceKind = 'user' | 'group' | 'service-account';
+export type ResourceKind = 'user' | 'group' | 'service-account' | 'role';
 
 export function lrn(kind: ResourceKind, name: string): string {
   return `iam:${kind}:${name}`;

@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { ServiceAccountsModule } from '../service-accounts/service-accounts.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AdministratorsService } from './administrators.service.js';
+import { AuthorizationService } from './authorization.service.js';
 import { BearerStrategy } from './bearer.strategy.js';
 import { SessionCookieStrategy } from './session-cookie.strategy.js';
 
@@ -13,7 +14,7 @@ import { SessionCookieStrategy } from './session-cookie.strategy.js';
 @Global()
 @Module({
   imports: [PassportModule, SessionsModule, ServiceAccountsModule],
-  providers: [AdministratorsService, BearerStrategy, SessionCookieStrategy],
-  exports: [AdministratorsService],
+  providers: [AdministratorsService, AuthorizationService, BearerStrategy, SessionCookieStrategy],
+  exports: [AdministratorsService, AuthorizationService],
 })
 export class AuthModule {}

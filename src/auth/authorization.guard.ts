@@ -4,17 +4,22 @@ import type { Request } from 'express';
 import { ApiError } from '../common/api-error.js';
 import { ACCESS_KEY, type AccessRule, resourceOf } from './access.decorators.js';
 import { lrn } from './actions.js';
+import { AuthorizationService } from './authorization.service.js';
 import type { Principal } from './principal.js';
 
 /**
  * Global guard (APP_GUARD), after authentication: decides whether the principal may call the route.
- * A route without an access rule is refused: nothing is allowed by omission.
+ * A route without an access rule is refused: nothing is allowed by omission. Checks that depend on the
+ * target (administrators, the groups a membership change touches) are made by the services.
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authorization: AuthorizationService,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
       context.getHandler(),
       context.getClass(),
@@ -33,17 +38,12 @@ export class AuthorizationGuard implements CanActivate {
       }
       return true;
     }
-    if (principal.isAdmin) {
-      return true;
-    }
     const resource = resourceOf(rule.resource, req);
-    if (
-      rule.allowSelf &&
-      principal.kind === 'user' &&
-      resource.toLowerCase() === lrn('user', principal.name).toLowerCase()
-    ) {
+    const self = lrn('user', principal.name).toLowerCase();
+    if (rule.allowSelf && principal.kind === 'user' && resource.toLowerCase() === self) {
       return true;
     }
-    throw ApiError.forbidden(`Not allowed: ${rule.action} on ${resource}`);
+    await this.authorization.assertAllowed(principal, rule.action, resource);
+    return true;
   }
 }

@@ -80,7 +80,10 @@ describe('isValidResourcePattern', () => {
     },
   );
 
-  it.each(['', 'user:*', 'iam:user', 'iam:widget:*', 'iam:user:has space', 'arn:aws:s3:::x'])('rejects %p', (resource) => {
-    expect(isValidResourcePattern(resource)).toBe(false);
-  });
+  it.each(['', 'user:*', 'iam:user', 'iam:widget:*', 'iam:user:has space', 'arn:aws:s3:::x'])(
+    'rejects %p',
+    (resource) => {
+      expect(isValidResourcePattern(resource)).toBe(false);
+    },
+  );
 });

@@ -8,6 +8,8 @@ export interface AuthConfig {
   administrators: string[];
   sessionTtlMinutes: number;
   sessionCookieSecure: boolean;
+  /** When set, service-account tokens must expire, at most this many days ahead. */
+  saTokenMaxTtlDays?: number;
   loginRateLimit: number;
   loginRateWindowSeconds: number;
 }
@@ -22,6 +24,7 @@ export const authConfig = registerAs('auth', (): AuthConfig => {
       .filter((name) => name.length > 0),
     sessionTtlMinutes: env.IAM_SESSION_TTL_MINUTES,
     sessionCookieSecure: env.IAM_SESSION_COOKIE_SECURE,
+    saTokenMaxTtlDays: env.IAM_SA_TOKEN_MAX_TTL_DAYS,
     loginRateLimit: env.IAM_LOGIN_RATE_LIMIT,
     loginRateWindowSeconds: env.IAM_LOGIN_RATE_WINDOW_SECONDS,
   };

@@ -80,6 +80,14 @@ export class EnvironmentVariables {
   @IsBoolean()
   IAM_SESSION_COOKIE_SECURE = true;
 
+  /** When set, service-account tokens must expire, at most this many days ahead. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  IAM_SA_TOKEN_MAX_TTL_DAYS?: number;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

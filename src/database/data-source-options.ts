@@ -3,6 +3,7 @@ import type { DataSourceOptions, LoggerOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config.js';
 import { Group } from '../groups/entities/group.entity.js';
 import { Profile } from '../profiles/entities/profile.entity.js';
+import { Role } from '../roles/entities/role.entity.js';
 import { ServiceAccount } from '../service-accounts/entities/service-account.entity.js';
 import { Session } from '../sessions/entities/session.entity.js';
 import { UserSettings } from '../settings/entities/user-settings.entity.js';
@@ -10,7 +11,7 @@ import { User } from '../users/entities/user.entity.js';
 import { postgresMigrations } from './migrations/postgres/postgres-migrations.js';
 import { sqliteMigrations } from './migrations/sqlite/sqlite-migrations.js';
 
-export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount];
+export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role];
 
 /**
  * The one place that turns configuration into TypeORM options: used by AppModule and by ormconfig.ts

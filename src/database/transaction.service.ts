@@ -10,6 +10,9 @@ import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
  * goes through this queue, one transaction at a time; on PostgreSQL each call is its own transaction
  * on its own pooled connection.
  */
+/** Arbitrary constant: the advisory lock that serialises creation of principal names. */
+const PRINCIPAL_NAMES_LOCK_KEY = 4_242_002;
+
 @Injectable()
 export class TransactionService {
   private queue: Promise<unknown> = Promise.resolve();
@@ -26,6 +29,16 @@ export class TransactionService {
     const result = this.queue.then(() => this.dataSource.transaction(work));
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Serialises creation of principals (users and service accounts share one namespace, across two tables)
+   * until the transaction ends: a PostgreSQL transaction-level advisory lock; SQLite is already serialised.
+   */
+  async lockPrincipalNames(manager: EntityManager): Promise<void> {
+    if (!this.serialised) {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [PRINCIPAL_NAMES_LOCK_KEY]);
+    }
   }
 
   /** Row lock for read-modify-write inside run(): FOR UPDATE on PostgreSQL; SQLite is already serialised. */

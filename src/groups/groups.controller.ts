@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
-import { RequirePermission } from '../auth/access.decorators.js';
+import { CurrentPrincipal, RequirePermission } from '../auth/access.decorators.js';
+import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { CreateGroupDto } from './dto/create-group.dto.js';
-import { CompactGroupDto, GroupListDto } from './dto/group-response.dto.js';
+import { GroupDto, GroupListDto } from './dto/group-response.dto.js';
+import { UpdateGroupDto } from './dto/update-group.dto.js';
 import { GroupsService } from './groups.service.js';
 
 @ApiTags('groups')
@@ -12,29 +14,60 @@ export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Get()
-  @RequirePermission('List groups', 'iam:ListGroups', { from: 'all', kind: 'group' })
-  async list(): Promise<GroupListDto> {
-    return { items: await this.groups.list() };
+  @RequirePermission('List the groups the caller may list', 'iam:ListGroups', { from: 'all', kind: 'group' })
+  async list(@CurrentPrincipal() principal: Principal): Promise<GroupListDto> {
+    return { items: await this.groups.list(principal) };
   }
 
   @Post()
-  @RequirePermission('Create a group', 'iam:CreateGroup', { from: 'body', kind: 'group', field: 'name' })
+  @RequirePermission(
+    'Create a group (members need iam:UpdateGroupMembers, roles iam:UpdateGroupRoles on it too)',
+    'iam:CreateGroup',
+    { from: 'body', kind: 'group', field: 'name' },
+  )
   @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ description: 'Named members or roles missing (nothing created)', type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The name is taken', type: ErrorResponseDto })
-  create(@Body() dto: CreateGroupDto): Promise<CompactGroupDto> {
-    return this.groups.create(dto);
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateGroupDto): Promise<GroupDto> {
+    return this.groups.create(principal, dto);
   }
 
   @Get(':name')
-  @RequirePermission('Get a group', 'iam:GetGroup', { from: 'param', kind: 'group', param: 'name' })
+  @RequirePermission('Get a group with its users, service accounts and roles', 'iam:GetGroup', {
+    from: 'param',
+    kind: 'group',
+    param: 'name',
+  })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  get(@Param('name') name: string): Promise<CompactGroupDto> {
+  get(@Param('name') name: string): Promise<GroupDto> {
     return this.groups.get(name);
+  }
+
+  @Patch(':name')
+  @RequirePermission(
+    'Update a group (members need iam:UpdateGroupMembers, roles iam:UpdateGroupRoles on it too)',
+    'iam:UpdateGroup',
+    { from: 'param', kind: 'group', param: 'name' },
+  )
+  @ApiBadRequestResponse({
+    description: 'Invalid body, or set_members combined with add/remove',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundResponse({
+    description: 'No such group, or named members or roles missing (nothing changed)',
+    type: ErrorResponseDto,
+  })
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() dto: UpdateGroupDto,
+  ): Promise<GroupDto> {
+    return this.groups.update(principal, name, dto);
   }
 
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @RequirePermission('Delete a group and its memberships', 'iam:DeleteGroup', {
+  @RequirePermission('Delete a group with its memberships and role bindings', 'iam:DeleteGroup', {
     from: 'param',
     kind: 'group',
     param: 'name',

@@ -1,50 +1,182 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type EntityManager, Repository } from 'typeorm';
+import { type EntityManager, In, Repository } from 'typeorm';
+import { lrn } from '../auth/actions.js';
+import { AdministratorsService } from '../auth/administrators.service.js';
+import { AuthorizationService } from '../auth/authorization.service.js';
+import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
+import { patchMetadata } from '../common/metadata.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
+import { toCompactRole } from '../roles/dto/role-response.dto.js';
+import { Role } from '../roles/entities/role.entity.js';
+import { RolesService } from '../roles/roles.service.js';
 import type { CreateGroupDto } from './dto/create-group.dto.js';
-import { type CompactGroupDto, toCompactGroup } from './dto/group-response.dto.js';
+import type { CompactGroupDto, GroupDto, GroupMemberDto } from './dto/group-response.dto.js';
+import type { UpdateGroupDto } from './dto/update-group.dto.js';
 import { Group } from './entities/group.entity.js';
+
+export type MemberKind = 'user' | 'service_account';
+
+/** The junction table that holds a kind of principal's memberships. */
+export const MEMBERSHIP = {
+  user: { table: 'user_groups', column: 'user_id', entityTable: 'users', key: 'name_key', lrnKind: 'user' },
+  service_account: {
+    table: 'service_account_groups',
+    column: 'service_account_id',
+    entityTable: 'service_accounts',
+    key: 'name',
+    lrnKind: 'service-account',
+  },
+} as const;
+
+/** A membership change as requested: `set` alone, or `add` and/or `remove` (removal wins). */
+export interface MembershipChange {
+  add?: string[];
+  remove?: string[];
+  set?: string[];
+}
+
+/** The groups a membership change really adds and removes. */
+export interface MembershipPlan {
+  add: Group[];
+  remove: Group[];
+}
+
+interface ResolvedMember {
+  kind: MemberKind;
+  id: string;
+  name: string;
+  isBuiltinAdmin: boolean;
+}
 
 @Injectable()
 export class GroupsService {
   constructor(
     @InjectRepository(Group) private readonly groups: Repository<Group>,
+    private readonly roles: RolesService,
+    private readonly authorization: AuthorizationService,
+    private readonly administrators: AdministratorsService,
     private readonly tx: TransactionService,
   ) {}
 
-  async list(): Promise<CompactGroupDto[]> {
+  async list(principal: Principal): Promise<CompactGroupDto[]> {
     const groups = await this.groups.find({ order: { name: 'ASC' } });
-    return groups.map(toCompactGroup);
+    const visible = await this.authorization.filterAllowed(principal, 'iam:ListGroups', groups, (group) =>
+      lrn('group', group.name),
+    );
+    return this.compact(this.groups.manager, visible);
   }
 
-  async get(name: string): Promise<CompactGroupDto> {
-    return toCompactGroup(await this.findOrFail(name));
+  async get(name: string): Promise<GroupDto> {
+    const em = this.groups.manager;
+    const group = await em.findOne(Group, { where: { name }, relations: { roles: true } });
+    if (!group) {
+      throw ApiError.notFound(`Group "${name}" not found`);
+    }
+    const [compact] = await this.compact(em, [group]);
+    const members = async (kind: MemberKind): Promise<GroupMemberDto[]> => {
+      const m = MEMBERSHIP[kind];
+      const rows = await em
+        .createQueryBuilder()
+        .select(['p.id AS id', 'p.name AS name', 'p.display_name AS display_name'])
+        .from(m.entityTable, 'p')
+        .innerJoin(m.table, 'j', `j.${m.column} = p.id`)
+        .where('j.group_id = :groupId', { groupId: group.id })
+        .orderBy(`p.${m.key}`, 'ASC')
+        .getRawMany<{ id: string; name: string; display_name: string }>();
+      return rows.map((row) => ({ ...row, lrn: lrn(m.lrnKind, row.name) }));
+    };
+    return {
+      ...compact,
+      users: await members('user'),
+      service_accounts: await members('service_account'),
+      roles: [...group.roles].sort((a, b) => (a.name < b.name ? -1 : 1)).map(toCompactRole),
+    };
   }
 
-  async create(dto: CreateGroupDto): Promise<CompactGroupDto> {
+  async create(principal: Principal, dto: CreateGroupDto): Promise<GroupDto> {
+    const resource = lrn('group', dto.name);
+    if (dto.members?.length) {
+      await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', resource);
+    }
+    if (dto.roles?.length) {
+      await this.authorization.assertAllowed(principal, 'iam:UpdateGroupRoles', resource);
+    }
     const group = this.groups.create({
       id: randomUUID(),
       name: dto.name,
       displayName: dto.display_name ?? dto.name,
+      ssoName: dto.sso_name ?? dto.name,
       description: dto.description ?? '',
+      metadata: dto.metadata ?? {},
       createdAt: new Date(),
     });
     try {
-      await this.tx.run((em) => em.insert(Group, group));
+      await this.tx.run(async (em) => {
+        await em.insert(Group, group);
+        await this.bindRoles(em, group, dto.roles ?? [], 'roles');
+        const members = await this.resolveMembers(em, dto.members ?? [], 'members');
+        this.assertMayChangeMembers(principal, members, resource);
+        await this.addMembers(em, group, members);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw ApiError.conflict(`A group named "${dto.name}" already exists`);
       }
       throw error;
     }
-    return toCompactGroup(group);
+    return this.get(group.name);
   }
 
-  /** Deletes the group; its memberships go with it (foreign keys ON DELETE CASCADE). */
+  async update(principal: Principal, name: string, dto: UpdateGroupDto): Promise<GroupDto> {
+    const { add_members: add, remove_members: remove, set_members: set } = dto;
+    if (set !== undefined && (add !== undefined || remove !== undefined)) {
+      throw ApiError.invalidField(
+        'set_members',
+        'conflicting',
+        'set_members cannot be combined with add_members or remove_members',
+      );
+    }
+    const resource = lrn('group', name);
+    if (set !== undefined || add !== undefined || remove !== undefined) {
+      await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', resource);
+    }
+    if (dto.roles !== undefined) {
+      await this.authorization.assertAllowed(principal, 'iam:UpdateGroupRoles', resource);
+    }
+    await this.tx.run(async (em) => {
+      const group = await em.findOne(Group, { where: { name }, lock: this.tx.rowLock });
+      if (!group) {
+        throw ApiError.notFound(`Group "${name}" not found`);
+      }
+      const changes: Partial<Group> = {};
+      if (dto.display_name !== undefined) {
+        changes.displayName = dto.display_name;
+      }
+      if (dto.description !== undefined) {
+        changes.description = dto.description;
+      }
+      if (dto.metadata !== undefined) {
+        changes.metadata = patchMetadata(group.metadata, dto.metadata);
+      }
+      if (Object.keys(changes).length > 0) {
+        await em.update(Group, { id: group.id }, changes);
+      }
+      if (dto.roles !== undefined) {
+        await em.createQueryBuilder().delete().from('group_roles').where('group_id = :id', { id: group.id }).execute();
+        await this.bindRoles(em, group, dto.roles, 'roles');
+      }
+      if (set !== undefined || add !== undefined || remove !== undefined) {
+        await this.changeMembers(principal, em, group, { add, remove, set });
+      }
+    });
+    return this.get(name);
+  }
+
+  /** Deletes the group; its memberships and role bindings go with it (ON DELETE CASCADE). */
   async delete(name: string): Promise<void> {
     await this.tx.run(async (em) => {
       const result = await em.delete(Group, { name });
@@ -54,10 +186,112 @@ export class GroupsService {
     });
   }
 
+  /** Groups as CompactGroups, counts included (three grouped queries for any number of groups). */
+  async compact(em: EntityManager, groups: Group[]): Promise<CompactGroupDto[]> {
+    if (groups.length === 0) {
+      return [];
+    }
+    const ids = [...new Set(groups.map((group) => group.id))];
+    const countBy = async (table: string) => {
+      const rows = await em
+        .createQueryBuilder()
+        .select('j.group_id', 'group_id')
+        .addSelect('COUNT(*)', 'count')
+        .from(table, 'j')
+        .where({ group_id: In(ids) })
+        .groupBy('j.group_id')
+        .getRawMany<{ group_id: string; count: string | number }>();
+      return new Map(rows.map((row) => [row.group_id, Number(row.count)]));
+    };
+    const [users, accounts, roles] = [
+      await countBy('user_groups'),
+      await countBy('service_account_groups'),
+      await countBy('group_roles'),
+    ];
+    return groups.map((group) => ({
+      name: group.name,
+      display_name: group.displayName,
+      lrn: lrn('group', group.name),
+      id: group.id,
+      created_at: group.createdAt.toISOString(),
+      description: group.description,
+      sso_name: group.ssoName,
+      user_count: users.get(group.id) ?? 0,
+      sa_count: accounts.get(group.id) ?? 0,
+      role_count: roles.get(group.id) ?? 0,
+      metadata: group.metadata,
+    }));
+  }
+
   /**
-   * The groups with these names, inside the caller's transaction; a 404 naming every missing one
-   * (under `field`) when any does not exist.
+   * Works out which groups a principal's membership change really adds and removes. Every named group must
+   * exist (404 naming the missing ones, under the request field that named them).
    */
+  async planMembership(
+    em: EntityManager,
+    member: { kind: MemberKind; id: string },
+    change: MembershipChange,
+    fields: { add: string; remove: string; set: string },
+  ): Promise<MembershipPlan> {
+    const m = MEMBERSHIP[member.kind];
+    const currentIds = new Set(
+      (
+        await em
+          .createQueryBuilder()
+          .select('j.group_id', 'group_id')
+          .from(m.table, 'j')
+          .where(`j.${m.column} = :id`, { id: member.id })
+          .getRawMany<{ group_id: string }>()
+      ).map((row) => row.group_id),
+    );
+    if (change.set !== undefined) {
+      const wanted = await this.findAllOrFail(em, change.set, fields.set);
+      const wantedIds = new Set(wanted.map((group) => group.id));
+      const removedIds = [...currentIds].filter((id) => !wantedIds.has(id));
+      return {
+        add: wanted.filter((group) => !currentIds.has(group.id)),
+        remove: removedIds.length > 0 ? await em.find(Group, { where: { id: In(removedIds) } }) : [],
+      };
+    }
+    const toAdd = await this.findAllOrFail(em, change.add ?? [], fields.add);
+    const toRemove = await this.findAllOrFail(em, change.remove ?? [], fields.remove);
+    const removedNames = new Set(toRemove.map((group) => group.name));
+    return {
+      add: toAdd.filter((group) => !removedNames.has(group.name) && !currentIds.has(group.id)),
+      remove: toRemove.filter((group) => currentIds.has(group.id)),
+    };
+  }
+
+  /** No escalation: a principal's groups change only with iam:UpdateGroupMembers on every group touched. */
+  async authorizeMembershipPlan(principal: Principal, plan: MembershipPlan): Promise<void> {
+    for (const group of [...plan.add, ...plan.remove]) {
+      await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', lrn('group', group.name));
+    }
+  }
+
+  async applyMembership(em: EntityManager, member: { kind: MemberKind; id: string }, plan: MembershipPlan) {
+    const m = MEMBERSHIP[member.kind];
+    if (plan.add.length > 0) {
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into(m.table)
+        .values(plan.add.map((group) => ({ [m.column]: member.id, group_id: group.id })))
+        .orIgnore()
+        .execute();
+    }
+    if (plan.remove.length > 0) {
+      await em
+        .createQueryBuilder()
+        .delete()
+        .from(m.table)
+        .where(`${m.column} = :id`, { id: member.id })
+        .andWhere({ group_id: In(plan.remove.map((group) => group.id)) })
+        .execute();
+    }
+  }
+
+  /** The groups with these names, inside the caller's transaction; a 404 naming every missing one. */
   async findAllOrFail(em: EntityManager, names: string[], field: string): Promise<Group[]> {
     const unique = [...new Set(names)];
     if (unique.length === 0) {
@@ -72,11 +306,132 @@ export class GroupsService {
     return found;
   }
 
-  private async findOrFail(name: string): Promise<Group> {
-    const group = await this.groups.findOne({ where: { name } });
-    if (!group) {
-      throw ApiError.notFound(`Group "${name}" not found`);
+  private async bindRoles(em: EntityManager, group: Group, names: string[], field: string): Promise<void> {
+    const roles: Role[] = await this.roles.findAllOrFail(em, names, field);
+    if (roles.length > 0) {
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into('group_roles')
+        .values(roles.map((role) => ({ group_id: group.id, role_id: role.id })))
+        .orIgnore()
+        .execute();
     }
-    return group;
+  }
+
+  /** Principals (users or service accounts) by name; a 404 naming every unknown one. */
+  private async resolveMembers(em: EntityManager, names: string[], field: string): Promise<ResolvedMember[]> {
+    const keys = [...new Set(names.map((name) => name.toLowerCase()))];
+    if (keys.length === 0) {
+      return [];
+    }
+    const users = await em
+      .createQueryBuilder()
+      .select(['u.id AS id', 'u.name AS name', 'u.name_key AS key'])
+      .from('users', 'u')
+      .where({ name_key: In(keys) })
+      .getRawMany<{ id: string; name: string; key: string }>();
+    const accounts = await em
+      .createQueryBuilder()
+      .select(['sa.id AS id', 'sa.name AS name', 'sa.is_builtin_admin AS builtin'])
+      .from('service_accounts', 'sa')
+      .where({ name: In(keys) })
+      .getRawMany<{ id: string; name: string; builtin: boolean | number }>();
+    const resolved: ResolvedMember[] = [
+      ...users.map((u) => ({ kind: 'user' as const, id: u.id, name: u.name, isBuiltinAdmin: false })),
+      ...accounts.map((a) => ({
+        kind: 'service_account' as const,
+        id: a.id,
+        name: a.name,
+        isBuiltinAdmin: !!a.builtin,
+      })),
+    ];
+    const found = new Set(resolved.map((member) => member.name.toLowerCase()));
+    const missing = [...new Set(names)].filter((name) => !found.has(name.toLowerCase()));
+    if (missing.length > 0) {
+      const title = `Principal${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`;
+      throw ApiError.notFound(title, [{ name: field, error: 'not_found', title }]);
+    }
+    return resolved;
+  }
+
+  private assertMayChangeMembers(principal: Principal, members: ResolvedMember[], resource: string): void {
+    for (const member of members) {
+      this.authorization.assertMayActOnAdministrator(
+        principal,
+        this.administrators.isAdministrator(member.name, member.isBuiltinAdmin),
+        'iam:UpdateGroupMembers',
+        `${resource} (member ${member.name})`,
+      );
+    }
+  }
+
+  private async addMembers(em: EntityManager, group: Group, members: ResolvedMember[]): Promise<void> {
+    for (const kind of ['user', 'service_account'] as const) {
+      const m = MEMBERSHIP[kind];
+      const ids = members.filter((member) => member.kind === kind).map((member) => member.id);
+      if (ids.length > 0) {
+        await em
+          .createQueryBuilder()
+          .insert()
+          .into(m.table)
+          .values(ids.map((id) => ({ [m.column]: id, group_id: group.id })))
+          .orIgnore()
+          .execute();
+      }
+    }
+  }
+
+  private async removeMembers(em: EntityManager, group: Group, members: ResolvedMember[]): Promise<void> {
+    for (const kind of ['user', 'service_account'] as const) {
+      const m = MEMBERSHIP[kind];
+      const ids = members.filter((member) => member.kind === kind).map((member) => member.id);
+      if (ids.length > 0) {
+        await em
+          .createQueryBuilder()
+          .delete()
+          .from(m.table)
+          .where('group_id = :groupId', { groupId: group.id })
+          .andWhere({ [m.column]: In(ids) })
+          .execute();
+      }
+    }
+  }
+
+  /** The group side of membership: add/remove (removal wins) or set, by principal name. */
+  private async changeMembers(principal: Principal, em: EntityManager, group: Group, change: MembershipChange) {
+    const resource = lrn('group', group.name);
+    const current: ResolvedMember[] = [];
+    for (const kind of ['user', 'service_account'] as const) {
+      const m = MEMBERSHIP[kind];
+      const rows = await em
+        .createQueryBuilder()
+        .select(['p.id AS id', 'p.name AS name'])
+        .addSelect(kind === 'service_account' ? 'p.is_builtin_admin' : '0', 'builtin')
+        .from(m.entityTable, 'p')
+        .innerJoin(m.table, 'j', `j.${m.column} = p.id`)
+        .where('j.group_id = :groupId', { groupId: group.id })
+        .getRawMany<{ id: string; name: string; builtin: boolean | number | string }>();
+      current.push(
+        ...rows.map((r) => ({ kind, id: r.id, name: r.name, isBuiltinAdmin: r.builtin === true || r.builtin === 1 })),
+      );
+    }
+    const isCurrent = (member: ResolvedMember) => current.some((c) => c.kind === member.kind && c.id === member.id);
+    let toAdd: ResolvedMember[];
+    let toRemove: ResolvedMember[];
+    if (change.set !== undefined) {
+      const wanted = await this.resolveMembers(em, change.set, 'set_members');
+      toAdd = wanted.filter((member) => !isCurrent(member));
+      toRemove = current.filter((c) => !wanted.some((w) => w.kind === c.kind && w.id === c.id));
+    } else {
+      const adding = await this.resolveMembers(em, change.add ?? [], 'add_members');
+      const removing = await this.resolveMembers(em, change.remove ?? [], 'remove_members');
+      const removed = (member: ResolvedMember) => removing.some((r) => r.kind === member.kind && r.id === member.id);
+      toAdd = adding.filter((member) => !removed(member) && !isCurrent(member));
+      toRemove = removing.filter(isCurrent);
+    }
+    this.assertMayChangeMembers(principal, [...toAdd, ...toRemove], resource);
+    await this.addMembers(em, group, toAdd);
+    await this.removeMembers(em, group, toRemove);
   }
 }

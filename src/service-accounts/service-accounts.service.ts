@@ -1,20 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { type EntityManager, Repository } from 'typeorm';
+import { lrn } from '../auth/actions.js';
 import { AdministratorsService } from '../auth/administrators.service.js';
+import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
-import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
+import { digestsEqual, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
+import { patchMetadata } from '../common/metadata.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
+import type { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
+import { GroupsService } from '../groups/groups.service.js';
 import { User } from '../users/entities/user.entity.js';
-import { type ServiceAccountDto, toServiceAccountDto } from './dto/service-account-response.dto.js';
+import { assertPrincipalNameFree } from '../users/users.service.js';
+import type { CreateServiceAccountDto } from './dto/create-service-account.dto.js';
+import {
+  type ServiceAccountDto,
+  type ServiceAccountWithTokenDto,
+  toServiceAccountDto,
+} from './dto/service-account-response.dto.js';
+import type { UpdateServiceAccountDto } from './dto/update-service-account.dto.js';
 import { ServiceAccount } from './entities/service-account.entity.js';
+import {
+  generateServiceAccountToken,
+  isWellFormedServiceAccountToken,
+  SERVICE_ACCOUNT_TOKEN_PREFIX,
+} from './service-account-token.js';
 
 export const BUILTIN_ADMIN_NAME = 'admin';
 const MAX_TOKEN_LENGTH = 512;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 @Injectable()
 export class ServiceAccountsService implements OnApplicationBootstrap {
@@ -24,30 +42,159 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     @InjectRepository(ServiceAccount) private readonly accounts: Repository<ServiceAccount>,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     private readonly administrators: AdministratorsService,
+    private readonly authorization: AuthorizationService,
+    private readonly groups: GroupsService,
     private readonly tx: TransactionService,
   ) {}
 
-  toDto(account: ServiceAccount): ServiceAccountDto {
-    return toServiceAccountDto(account, this.administrators.isAdministrator(account.name, account.isBuiltinAdmin));
+  async toDtos(accounts: ServiceAccount[]): Promise<ServiceAccountDto[]> {
+    const compact = await this.groups.compact(
+      this.accounts.manager,
+      accounts.flatMap((account) => account.groups ?? []),
+    );
+    const byId = new Map(compact.map((group) => [group.id, group]));
+    return accounts.map((account) =>
+      toServiceAccountDto(
+        account,
+        this.isAdmin(account),
+        (account.groups ?? []).map((group) => byId.get(group.id)!).sort((a, b) => (a.name < b.name ? -1 : 1)),
+      ),
+    );
   }
 
-  async list(): Promise<ServiceAccountDto[]> {
-    const accounts = await this.accounts.find({ order: { name: 'ASC' } });
-    return accounts.map((account) => this.toDto(account));
+  async list(principal: Principal): Promise<ServiceAccountDto[]> {
+    const accounts = await this.accounts.find({ relations: { groups: true }, order: { name: 'ASC' } });
+    const visible = await this.authorization.filterAllowed(principal, 'iam:ListServiceAccounts', accounts, (a) =>
+      lrn('service-account', a.name),
+    );
+    return this.toDtos(visible);
   }
 
   async get(name: string): Promise<ServiceAccountDto> {
-    const account = await this.accounts.findOne({ where: { name } });
+    const account = await this.accounts.findOne({ where: { name }, relations: { groups: true } });
     if (!account) {
       throw ApiError.notFound(`Service account "${name}" not found`);
     }
-    return this.toDto(account);
+    const [dto] = await this.toDtos([account]);
+    return dto;
   }
 
-  /** The principal behind a bearer token; 401 when unknown or expired. */
+  /** Creates the account and its token; the token is in this answer and nowhere else, ever. */
+  async create(principal: Principal, dto: CreateServiceAccountDto): Promise<ServiceAccountWithTokenDto> {
+    // A service account named in IAM_ADMINISTRATORS would be an administrator.
+    this.authorization.assertMayActOnAdministrator(
+      principal,
+      this.administrators.isAdministrator(dto.name),
+      'iam:CreateServiceAccount',
+      lrn('service-account', dto.name),
+    );
+    const expiresAt = this.tokenExpiry(dto.token_expires_at);
+    const token = generateServiceAccountToken();
+    const account = this.accounts.create({
+      id: randomUUID(),
+      name: dto.name,
+      displayName: dto.display_name ?? dto.name,
+      description: dto.description ?? '',
+      metadata: dto.metadata ?? {},
+      tokenHash: hashSecret(token),
+      tokenExpiresAt: expiresAt,
+      isBuiltinAdmin: false,
+      createdAt: new Date(),
+      lastSeenAt: null,
+    });
+    try {
+      await this.tx.run(async (em) => {
+        await this.tx.lockPrincipalNames(em);
+        await assertPrincipalNameFree(em, dto.name);
+        await em.insert(ServiceAccount, account);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw ApiError.conflict(`A service account named "${dto.name}" already exists`);
+      }
+      throw error;
+    }
+    return { ...(await this.get(account.name)), token };
+  }
+
+  async update(name: string, dto: UpdateServiceAccountDto): Promise<ServiceAccountDto> {
+    await this.tx.run(async (em) => {
+      const account = await this.lockByName(em, name);
+      const changes: Partial<ServiceAccount> = {};
+      if (dto.display_name !== undefined) {
+        changes.displayName = dto.display_name;
+      }
+      if (dto.description !== undefined) {
+        changes.description = dto.description;
+      }
+      if (dto.metadata !== undefined) {
+        changes.metadata = patchMetadata(account.metadata, dto.metadata);
+      }
+      if (Object.keys(changes).length > 0) {
+        await em.update(ServiceAccount, { id: account.id }, changes);
+      }
+    });
+    return this.get(name);
+  }
+
+  /** Deletes the account: its token stops working at once (there is nothing left to match it). */
+  async delete(principal: Principal, name: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      const account = await this.lockByName(em, name);
+      this.assertMayActOn(principal, account, 'iam:DeleteServiceAccount');
+      await em.delete(ServiceAccount, { id: account.id });
+    });
+  }
+
+  /** A new token replaces the old one, which is refused from this moment. */
+  async renewToken(principal: Principal, name: string, tokenExpiresAt?: string): Promise<ServiceAccountWithTokenDto> {
+    const expiresAt = this.tokenExpiry(tokenExpiresAt);
+    const token = generateServiceAccountToken();
+    await this.tx.run(async (em) => {
+      const account = await this.lockByName(em, name);
+      this.assertMayActOn(principal, account, 'iam:RenewServiceAccountToken');
+      await em.update(ServiceAccount, { id: account.id }, { tokenHash: hashSecret(token), tokenExpiresAt: expiresAt });
+    });
+    return { ...(await this.get(name)), token };
+  }
+
+  /** Same semantics as a user's groups; needs iam:UpdateGroupMembers on every group touched. */
+  async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<ServiceAccountDto> {
+    const { add_to_groups: add, remove_from_groups: remove, set_groups: set } = dto;
+    if (set !== undefined && (add !== undefined || remove !== undefined)) {
+      throw ApiError.invalidField(
+        'set_groups',
+        'conflicting',
+        'set_groups cannot be combined with add_to_groups or remove_from_groups',
+      );
+    }
+    await this.tx.run(async (em) => {
+      const account = await this.lockByName(em, name);
+      this.assertMayActOn(principal, account, 'iam:SetServiceAccountGroups');
+      const member = { kind: 'service_account' as const, id: account.id };
+      const plan = await this.groups.planMembership(
+        em,
+        member,
+        { add, remove, set },
+        {
+          add: 'add_to_groups',
+          remove: 'remove_from_groups',
+          set: 'set_groups',
+        },
+      );
+      await this.groups.authorizeMembershipPlan(principal, plan);
+      await this.groups.applyMembership(em, member, plan);
+    });
+    return this.get(name);
+  }
+
+  /** The principal behind a bearer token; 401 when malformed, unknown or expired. */
   async authenticate(token: string): Promise<Principal> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw ApiError.unauthorised('Invalid token');
+    }
+    if (token.startsWith(SERVICE_ACCOUNT_TOKEN_PREFIX) && !isWellFormedServiceAccountToken(token)) {
+      throw ApiError.unauthorised('Malformed token (checksum mismatch): check that it was copied whole');
     }
     const digest = hashSecret(token);
     const account = await this.accounts.findOne({
@@ -59,15 +206,10 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     }
     const now = new Date();
     if (account.tokenExpiresAt && account.tokenExpiresAt <= now) {
-      throw ApiError.unauthorised(`Token expired at ${account.tokenExpiresAt.toISOString()}`);
+      throw ApiError.unauthorised(`Token expired at ${account.tokenExpiresAt.toISOString()}: renew it`);
     }
     await this.tx.run((em) => em.update(ServiceAccount, { id: account.id }, { lastSeenAt: now }));
-    return {
-      kind: 'service_account',
-      id: account.id,
-      name: account.name,
-      isAdmin: this.administrators.isAdministrator(account.name, account.isBuiltinAdmin),
-    };
+    return { kind: 'service_account', id: account.id, name: account.name, isAdmin: this.isAdmin(account) };
   }
 
   /**
@@ -86,13 +228,59 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     }
   }
 
+  private isAdmin(account: Pick<ServiceAccount, 'name' | 'isBuiltinAdmin'>): boolean {
+    return this.administrators.isAdministrator(account.name, account.isBuiltinAdmin);
+  }
+
+  private assertMayActOn(
+    principal: Principal,
+    account: ServiceAccount,
+    action: Parameters<AuthorizationService['assertMayActOnAdministrator']>[2],
+  ) {
+    this.authorization.assertMayActOnAdministrator(
+      principal,
+      this.isAdmin(account),
+      action,
+      lrn('service-account', account.name),
+    );
+  }
+
+  /** Validates a requested expiry: in the future, and within IAM_SA_TOKEN_MAX_TTL_DAYS when that is set. */
+  private tokenExpiry(requested: string | undefined): Date | null {
+    const maxDays = this.config.saTokenMaxTtlDays;
+    const field = 'token_expires_at';
+    if (requested === undefined) {
+      if (maxDays !== undefined) {
+        throw ApiError.invalidField(field, 'required', `${field} is required: tokens may live at most ${maxDays} days`);
+      }
+      return null;
+    }
+    const at = new Date(requested);
+    const now = Date.now();
+    if (Number.isNaN(at.getTime()) || at.getTime() <= now) {
+      throw ApiError.invalidField(field, 'invalid_value', `${field} must be in the future`);
+    }
+    if (maxDays !== undefined && at.getTime() > now + maxDays * DAY_MS) {
+      throw ApiError.invalidField(field, 'invalid_value', `${field} may be at most ${maxDays} days ahead`);
+    }
+    return at;
+  }
+
+  private async lockByName(em: EntityManager, name: string): Promise<ServiceAccount> {
+    const account = await em.findOne(ServiceAccount, { where: { name }, lock: this.tx.rowLock });
+    if (!account) {
+      throw ApiError.notFound(`Service account "${name}" not found`);
+    }
+    return account;
+  }
+
   private async ensureBuiltinAdmin(): Promise<void> {
     const configuredToken = this.config.bootstrapToken;
     const freshToken = await this.tx.run(async (em) => {
+      await this.tx.lockPrincipalNames(em);
       const existing = await em.findOne(ServiceAccount, {
         where: { name: BUILTIN_ADMIN_NAME },
         select: { id: true, tokenHash: true, isBuiltinAdmin: true, tokenExpiresAt: true },
-        lock: this.tx.rowLock,
       });
       if (configuredToken !== undefined) {
         const digest = hashSecret(configuredToken);
@@ -108,10 +296,10 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         }
         return null;
       }
-      if (existing?.isBuiltinAdmin || (await this.anAdministratorExists(em.getRepository(User)))) {
+      if (existing?.isBuiltinAdmin || (await this.anAdministratorExists(em))) {
         return null;
       }
-      const token = generateSecret();
+      const token = generateServiceAccountToken();
       if (existing) {
         await em.update(ServiceAccount, { id: existing.id }, { tokenHash: hashSecret(token), isBuiltinAdmin: true });
       } else {
@@ -127,16 +315,17 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     }
   }
 
-  private async anAdministratorExists(users: Repository<User>): Promise<boolean> {
+  private async anAdministratorExists(em: EntityManager): Promise<boolean> {
     const names = this.administrators.configuredNames();
     if (names.length === 0) {
       return false;
     }
-    const [userCount, accountCount] = await Promise.all([
-      users.createQueryBuilder('u').where('u.name_key IN (:...names)', { names }).getCount(),
-      users.manager.createQueryBuilder(ServiceAccount, 'sa').where('sa.name IN (:...names)', { names }).getCount(),
-    ]);
-    return userCount + accountCount > 0;
+    const users = await em.createQueryBuilder(User, 'u').where('u.name_key IN (:...names)', { names }).getCount();
+    const accounts = await em
+      .createQueryBuilder(ServiceAccount, 'sa')
+      .where('sa.name IN (:...names)', { names })
+      .getCount();
+    return users + accounts > 0;
   }
 
   private builtinAdmin(tokenHash: string): Partial<ServiceAccount> {

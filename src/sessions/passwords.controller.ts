@@ -31,7 +31,11 @@ export class PasswordsController {
   @ApiNoContentResponse({ description: 'Set' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  set(@Param('name') name: string, @Body() dto: SetPasswordDto): Promise<void> {
-    return this.sessions.setPassword(name, dto.password);
+  set(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() dto: SetPasswordDto,
+  ): Promise<void> {
+    return this.sessions.setPassword(principal, name, dto.password);
   }
 }

@@ -99,9 +99,10 @@ export class SessionsService {
     await this.tx.run((em) => em.delete(Session, { userId }));
   }
 
-  /** Sets a user's password (administrators). Ends all of that user's sessions. */
-  async setPassword(name: string, password: string): Promise<void> {
+  /** Sets a user's password. Ends all of that user's sessions. Only administrators may for an administrator. */
+  async setPassword(principal: Principal, name: string, password: string): Promise<void> {
     const user = await this.usersService.findEntityOrFail(name);
+    this.usersService.assertMayActOn(principal, user, 'iam:SetUserPassword');
     const hash = await this.hasher.hash(password);
     await this.tx.run(async (em) => {
       await em.update(User, { id: user.id }, { passwordHash: hash });

@@ -4,7 +4,7 @@ import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { CreateUserDto } from './dto/create-user.dto.js';
-import { SetUserGroupsDto } from './dto/set-user-groups.dto.js';
+import { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserDto, UserListDto } from './dto/user-response.dto.js';
 import { UsersService } from './users.service.js';
@@ -15,17 +15,17 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @RequirePermission('List users', 'iam:ListUsers', { from: 'all', kind: 'user' })
-  async list(): Promise<UserListDto> {
-    return { items: await this.users.list() };
+  @RequirePermission('List the users the caller may list', 'iam:ListUsers', { from: 'all', kind: 'user' })
+  async list(@CurrentPrincipal() principal: Principal): Promise<UserListDto> {
+    return { items: await this.users.list(principal) };
   }
 
   @Post()
   @RequirePermission('Create a user', 'iam:CreateUser', { from: 'body', kind: 'user', field: 'name' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The name is taken (compared without regard to case)', type: ErrorResponseDto })
-  create(@Body() dto: CreateUserDto): Promise<UserDto> {
-    return this.users.create(dto);
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateUserDto): Promise<UserDto> {
+    return this.users.create(principal, dto);
   }
 
   // Declared before `:name` so that "me" is never taken for a user name.
@@ -62,12 +62,16 @@ export class UsersController {
     param: 'name',
   })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  delete(@Param('name') name: string): Promise<void> {
-    return this.users.delete(name);
+  delete(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<void> {
+    return this.users.delete(principal, name);
   }
 
   @Put(':name/groups')
-  @RequirePermission('Change the groups of a user', 'iam:SetUserGroups', { from: 'param', kind: 'user', param: 'name' })
+  @RequirePermission(
+    'Change the groups of a user (needs iam:UpdateGroupMembers on each group touched too)',
+    'iam:SetUserGroups',
+    { from: 'param', kind: 'user', param: 'name' },
+  )
   @ApiBadRequestResponse({
     description: 'Invalid body, or set_groups combined with add/remove',
     type: ErrorResponseDto,
@@ -76,7 +80,11 @@ export class UsersController {
     description: 'No such user, or named groups missing (nothing changed)',
     type: ErrorResponseDto,
   })
-  setGroups(@Param('name') name: string, @Body() dto: SetUserGroupsDto): Promise<UserDto> {
-    return this.users.setGroups(name, dto);
+  setGroups(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() dto: SetGroupsDto,
+  ): Promise<UserDto> {
+    return this.users.setGroups(principal, name, dto);
   }
 }

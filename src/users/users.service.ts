@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, In, Repository } from 'typeorm';
+import { type EntityManager, Repository } from 'typeorm';
+import { lrn } from '../auth/actions.js';
 import { AdministratorsService } from '../auth/administrators.service.js';
+import { AuthorizationService } from '../auth/authorization.service.js';
+import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { patchMetadata } from '../common/metadata.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { GroupsService } from '../groups/groups.service.js';
 import type { CreateUserDto } from './dto/create-user.dto.js';
-import type { SetUserGroupsDto } from './dto/set-user-groups.dto.js';
+import type { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { toUserDto, type UserDto } from './dto/user-response.dto.js';
 import { User } from './entities/user.entity.js';
@@ -25,20 +28,37 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly groups: GroupsService,
     private readonly administrators: AdministratorsService,
+    private readonly authorization: AuthorizationService,
     private readonly tx: TransactionService,
   ) {}
 
-  toDto(user: User): UserDto {
-    return toUserDto(user, this.administrators.isAdministrator(user.name));
+  /** Users (groups and profile loaded) as API Users; group counts for all of them in three queries. */
+  async toDtos(users: User[]): Promise<UserDto[]> {
+    const compact = await this.groups.compact(
+      this.users.manager,
+      users.flatMap((user) => user.groups ?? []),
+    );
+    const byId = new Map(compact.map((group) => [group.id, group]));
+    return users.map((user) =>
+      toUserDto(
+        user,
+        this.administrators.isAdministrator(user.name),
+        (user.groups ?? []).map((group) => byId.get(group.id)!).sort((a, b) => (a.name < b.name ? -1 : 1)),
+      ),
+    );
   }
 
-  async list(): Promise<UserDto[]> {
+  async list(principal: Principal): Promise<UserDto[]> {
     const users = await this.users.find({ relations: USER_RELATIONS, order: { nameKey: 'ASC' } });
-    return users.map((user) => this.toDto(user));
+    const visible = await this.authorization.filterAllowed(principal, 'iam:ListUsers', users, (user) =>
+      lrn('user', user.name),
+    );
+    return this.toDtos(visible);
   }
 
   async get(name: string): Promise<UserDto> {
-    return this.toDto(await this.findOrFail(name));
+    const [dto] = await this.toDtos([await this.findOrFail(name)]);
+    return dto;
   }
 
   async getById(id: string): Promise<UserDto> {
@@ -46,10 +66,18 @@ export class UsersService {
     if (!user) {
       throw ApiError.notFound('User not found');
     }
-    return this.toDto(user);
+    const [dto] = await this.toDtos([user]);
+    return dto;
   }
 
-  async create(dto: CreateUserDto): Promise<UserDto> {
+  async create(principal: Principal, dto: CreateUserDto): Promise<UserDto> {
+    // Creating a principal named in IAM_ADMINISTRATORS creates an administrator.
+    this.authorization.assertMayActOnAdministrator(
+      principal,
+      this.administrators.isAdministrator(dto.name),
+      'iam:CreateUser',
+      lrn('user', dto.name),
+    );
     const user = this.users.create({
       id: randomUUID(),
       name: dto.name,
@@ -61,7 +89,11 @@ export class UsersService {
       lastSeenAt: null,
     });
     try {
-      await this.tx.run((em) => em.insert(User, user));
+      await this.tx.run(async (em) => {
+        await this.tx.lockPrincipalNames(em);
+        await assertPrincipalNameFree(em, dto.name);
+        await em.insert(User, user);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw ApiError.conflict(
@@ -91,17 +123,19 @@ export class UsersService {
   }
 
   /** Deletes the user; profile, settings, sessions and memberships go with it (ON DELETE CASCADE). */
-  async delete(name: string): Promise<void> {
+  async delete(principal: Principal, name: string): Promise<void> {
     await this.tx.run(async (em) => {
-      const result = await em.delete(User, { nameKey: userNameKey(name) });
-      if (!result.affected) {
-        throw ApiError.notFound(`User "${name}" not found`);
-      }
+      const user = await this.lockByName(em, name);
+      this.assertMayActOn(principal, user, 'iam:DeleteUser');
+      await em.delete(User, { id: user.id });
     });
   }
 
-  /** Changes the user's memberships in one transaction; nothing changes when any group is missing. */
-  async setGroups(name: string, dto: SetUserGroupsDto): Promise<UserDto> {
+  /**
+   * Changes the user's memberships in one transaction; nothing changes when any group is missing. Needs
+   * iam:UpdateGroupMembers on every group added or removed, and administrator rights for an administrator.
+   */
+  async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<UserDto> {
     const { add_to_groups: add, remove_from_groups: remove, set_groups: set } = dto;
     if (set !== undefined && (add !== undefined || remove !== undefined)) {
       throw ApiError.invalidField(
@@ -112,40 +146,20 @@ export class UsersService {
     }
     await this.tx.run(async (em) => {
       const user = await this.lockByName(em, name);
-      const junction = em.createQueryBuilder().relation(User, 'groups').of(user.id);
-      if (set !== undefined) {
-        const groups = await this.groups.findAllOrFail(em, set, 'set_groups');
-        const current = await em.createQueryBuilder().relation(User, 'groups').of(user.id).loadMany<{ id: string }>();
-        const wanted = new Set(groups.map((g) => g.id));
-        const have = new Set(current.map((g) => g.id));
-        await junction.addAndRemove(
-          [...wanted].filter((id) => !have.has(id)),
-          [...have].filter((id) => !wanted.has(id)),
-        );
-        return;
-      }
-      const removeNames = new Set(remove ?? []);
-      const toAdd = await this.groups.findAllOrFail(em, add ?? [], 'add_to_groups');
-      const toRemove = await this.groups.findAllOrFail(em, remove ?? [], 'remove_from_groups');
-      const addIds = toAdd.filter((g) => !removeNames.has(g.name)).map((g) => g.id);
-      if (addIds.length > 0) {
-        await em
-          .createQueryBuilder()
-          .insert()
-          .into('user_groups')
-          .values(addIds.map((groupId) => ({ user_id: user.id, group_id: groupId })))
-          .orIgnore()
-          .execute();
-      }
-      if (toRemove.length > 0) {
-        await em
-          .createQueryBuilder()
-          .delete()
-          .from('user_groups')
-          .where('user_id = :userId', { userId: user.id })
-          .andWhere({ group_id: In(toRemove.map((g) => g.id)) })
-          .execute();
-      }
+      this.assertMayActOn(principal, user, 'iam:SetUserGroups');
+      const member = { kind: 'user' as const, id: user.id };
+      const plan = await this.groups.planMembership(
+        em,
+        member,
+        { add, remove, set },
+        {
+          add: 'add_to_groups',
+          remove: 'remove_from_groups',
+          set: 'set_groups',
+        },
+      );
+      await this.groups.authorizeMembershipPlan(principal, plan);
+      await this.groups.applyMembership(em, member, plan);
     });
     return this.get(name);
   }
@@ -157,6 +171,20 @@ export class UsersService {
       throw ApiError.notFound(`User "${name}" not found`);
     }
     return user;
+  }
+
+  /** Only administrators may act on an administrator. */
+  assertMayActOn(
+    principal: Principal,
+    user: User,
+    action: 'iam:DeleteUser' | 'iam:SetUserGroups' | 'iam:SetUserPassword',
+  ) {
+    this.authorization.assertMayActOnAdministrator(
+      principal,
+      this.administrators.isAdministrator(user.name),
+      action,
+      lrn('user', user.name),
+    );
   }
 
   async touchLastSeen(userId: string, at = new Date()): Promise<void> {
@@ -177,5 +205,20 @@ export class UsersService {
       throw ApiError.notFound(`User "${name}" not found`);
     }
     return user;
+  }
+}
+
+/**
+ * Users and service accounts share one namespace (compared without regard to case). Call inside a
+ * transaction holding TransactionService.lockPrincipalNames.
+ */
+export async function assertPrincipalNameFree(em: EntityManager, name: string): Promise<void> {
+  const key = name.toLowerCase();
+  const [users, accounts] = [
+    await em.createQueryBuilder().from('users', 'u').where('u.name_key = :key', { key }).getCount(),
+    await em.createQueryBuilder().from('service_accounts', 'sa').where('sa.name = :key', { key }).getCount(),
+  ];
+  if (users + accounts > 0) {
+    throw ApiError.conflict(`The name "${name}" is taken by a ${users > 0 ? 'user' : 'service account'}`);
   }
 }

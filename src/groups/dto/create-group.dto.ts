@@ -1,5 +1,7 @@
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
+
+export const MAX_LIST = 500;
 
 export class CreateGroupDto {
   /** Unique; 1–63 lower-case letters, digits or hyphens. @example "platform-admins" */
@@ -16,9 +18,36 @@ export class CreateGroupDto {
   @IsString()
   display_name?: string;
 
+  /** The group's name in the identity provider; defaults to `name`. @example "platform-admins" */
+  @IsOptional()
+  @MinLength(1)
+  @MaxLength(150)
+  @IsString()
+  sso_name?: string;
+
   /** @example "People who run the platform" */
   @IsOptional()
   @MaxLength(250)
   @IsString()
   description?: string;
+
+  /** Principal names (users or service accounts). Needs iam:UpdateGroupMembers too. @example ["alice"] */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_LIST)
+  @MaxLength(100, { each: true })
+  @IsString({ each: true })
+  members?: string[];
+
+  /** Role names to bind. Needs iam:UpdateGroupRoles too. @example ["user-managers"] */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_LIST)
+  @MaxLength(63, { each: true })
+  @IsString({ each: true })
+  roles?: string[];
+
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Record<string, string>;
 }

@@ -1,4 +1,5 @@
-import type { Group } from '../entities/group.entity.js';
+import { ApiProperty } from '@nestjs/swagger';
+import { CompactRoleDto } from '../../roles/dto/role-response.dto.js';
 
 export class CompactGroupDto {
   /** @example "platform-admins" */
@@ -13,19 +14,34 @@ export class CompactGroupDto {
   created_at: string;
   /** @example "People who run the platform" */
   description: string;
+  /** @example "platform-admins" */
+  sso_name: string;
+  /** Users in the group. @example 3 */
+  user_count: number;
+  /** Service accounts in the group. @example 1 */
+  sa_count: number;
+  /** Roles bound to the group. @example 1 */
+  role_count: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { owner: 'platform' } })
+  metadata: Record<string, string>;
 }
 
 export class GroupListDto {
   items: CompactGroupDto[];
 }
 
-export function toCompactGroup(group: Group): CompactGroupDto {
-  return {
-    name: group.name,
-    display_name: group.displayName,
-    lrn: `iam:group:${group.name}`,
-    id: group.id,
-    created_at: group.createdAt.toISOString(),
-    description: group.description,
-  };
+export class GroupMemberDto {
+  /** @example "alice" */
+  name: string;
+  /** @example "Alice" */
+  display_name: string;
+  /** @example "iam:user:alice" */
+  lrn: string;
+  id: string;
+}
+
+export class GroupDto extends CompactGroupDto {
+  users: GroupMemberDto[];
+  service_accounts: GroupMemberDto[];
+  roles: CompactRoleDto[];
 }

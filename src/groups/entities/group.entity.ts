@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinTable, ManyToMany, PrimaryColumn, type Relation } from 'typeorm';
+import { Role } from '../../roles/entities/role.entity.js';
 
 @Entity('groups')
 export class Group {
@@ -16,6 +17,22 @@ export class Group {
 
   @Column({ type: String, length: 250, default: '' })
   description: string;
+
+  /** The group's name in the identity provider (SSO); defaults to `name`. */
+  @Column({ name: 'sso_name', type: String, length: 150 })
+  ssoName: string;
+
+  @Column({ type: 'simple-json' })
+  metadata: Record<string, string>;
+
+  /** Roles bound to the group: its members get their policies. */
+  @ManyToMany(() => Role)
+  @JoinTable({
+    name: 'group_roles',
+    joinColumn: { name: 'group_id', referencedColumnName: 'id', foreignKeyConstraintName: 'FK_group_roles_group' },
+    inverseJoinColumn: { name: 'role_id', referencedColumnName: 'id', foreignKeyConstraintName: 'FK_group_roles_role' },
+  })
+  roles: Relation<Role[]>;
 
   @Column({ name: 'created_at', type: Date })
   createdAt: Date;

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { CompactGroupDto } from '../../groups/dto/group-response.dto.js';
 import type { ServiceAccount } from '../entities/service-account.entity.js';
 
 export class ServiceAccountDto {
@@ -14,10 +15,12 @@ export class ServiceAccountDto {
   created_at: string;
   /** @example "Deploys from CI" */
   description: string;
+  groups: CompactGroupDto[];
   /** Null: the token never expires. */
   @ApiProperty({ type: String, nullable: true, format: 'date-time' })
   token_expires_at: string | null;
   token_expired: boolean;
+  /** The last time the account called the API; null before. */
   @ApiProperty({ type: String, nullable: true, format: 'date-time' })
   last_seen_at: string | null;
   is_admin: boolean;
@@ -25,11 +28,21 @@ export class ServiceAccountDto {
   metadata: Record<string, string>;
 }
 
+export class ServiceAccountWithTokenDto extends ServiceAccountDto {
+  /** The bearer token. Shown this once: only its hash is stored. @example "iamsa_3kVb9TQw0mZ2xY7LrN5pD8sJ1aHfC4eGuK6oWiR0b1c2D3" */
+  token: string;
+}
+
 export class ServiceAccountListDto {
   items: ServiceAccountDto[];
 }
 
-export function toServiceAccountDto(account: ServiceAccount, isAdmin: boolean, now = new Date()): ServiceAccountDto {
+export function toServiceAccountDto(
+  account: ServiceAccount,
+  isAdmin: boolean,
+  groups: CompactGroupDto[],
+  now = new Date(),
+): ServiceAccountDto {
   return {
     name: account.name,
     display_name: account.displayName,
@@ -37,6 +50,7 @@ export function toServiceAccountDto(account: ServiceAccount, isAdmin: boolean, n
     id: account.id,
     created_at: account.createdAt.toISOString(),
     description: account.description,
+    groups,
     token_expires_at: account.tokenExpiresAt ? account.tokenExpiresAt.toISOString() : null,
     token_expired: account.tokenExpiresAt !== null && account.tokenExpiresAt <= now,
     last_seen_at: account.lastSeenAt ? account.lastSeenAt.toISOString() : null,

@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinTable, ManyToMany, PrimaryColumn, type Relation } from 'typeorm';
+import { Group } from '../../groups/entities/group.entity.js';
 
 @Entity('service_accounts')
 export class ServiceAccount {
@@ -36,4 +37,20 @@ export class ServiceAccount {
 
   @Column({ name: 'last_seen_at', type: Date, nullable: true })
   lastSeenAt: Date | null;
+
+  @ManyToMany(() => Group)
+  @JoinTable({
+    name: 'service_account_groups',
+    joinColumn: {
+      name: 'service_account_id',
+      referencedColumnName: 'id',
+      foreignKeyConstraintName: 'FK_service_account_groups_service_account',
+    },
+    inverseJoinColumn: {
+      name: 'group_id',
+      referencedColumnName: 'id',
+      foreignKeyConstraintName: 'FK_service_account_groups_group',
+    },
+  })
+  groups: Relation<Group[]>;
 }

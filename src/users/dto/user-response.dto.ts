@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { CompactGroupDto, toCompactGroup } from '../../groups/dto/group-response.dto.js';
+import { CompactGroupDto } from '../../groups/dto/group-response.dto.js';
 import type { User } from '../entities/user.entity.js';
 
 export class UserProfileDto {
@@ -36,14 +36,14 @@ export class UserListDto {
 }
 
 /** The one mapping from a User row (with groups and profile loaded) to the API's User. */
-export function toUserDto(user: User, isAdmin: boolean): UserDto {
+export function toUserDto(user: User, isAdmin: boolean, groups: CompactGroupDto[]): UserDto {
   return {
     name: user.name,
     display_name: user.displayName,
     lrn: `iam:user:${user.name}`,
     id: user.id,
     created_at: user.createdAt.toISOString(),
-    groups: [...(user.groups ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1)).map(toCompactGroup),
+    groups,
     last_seen_at: user.lastSeenAt ? user.lastSeenAt.toISOString() : null,
     profile: {
       full_name: user.profile?.fullName ?? null,

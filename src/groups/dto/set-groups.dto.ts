@@ -6,7 +6,7 @@ const MAX_GROUPS = 500;
  * Either `set_groups` alone (the membership becomes exactly that list), or `add_to_groups` and/or
  * `remove_from_groups` (a group named in both is removed). Every named group must exist.
  */
-export class SetUserGroupsDto {
+export class SetGroupsDto {
   /** @example ["platform-admins"] */
   @IsOptional()
   @IsArray()

@@ -1,0 +1,49 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
+import { PolicyStatementDto } from './policy-statement.dto.js';
+
+export const MAX_STATEMENTS = 100;
+
+export class CreateRoleDto {
+  /** Unique; 1–63 lower-case letters, digits or hyphens. @example "user-managers" */
+  @Matches(SLUG_NAME_PATTERN, { message: SLUG_NAME_MESSAGE })
+  @MinLength(1)
+  @MaxLength(63)
+  @IsString()
+  name: string;
+
+  /** Defaults to `name`. @example "User managers" */
+  @IsOptional()
+  @MinLength(1)
+  @MaxLength(150)
+  @IsString()
+  display_name?: string;
+
+  /** @example "Manage users, except the root-* ones" */
+  @IsOptional()
+  @MaxLength(280)
+  @IsString()
+  description?: string;
+
+  /** Statements; empty when absent. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_STATEMENTS)
+  @ValidateNested({ each: true })
+  @Type(() => PolicyStatementDto)
+  policy?: PolicyStatementDto[];
+
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Record<string, string>;
+}

@@ -1,0 +1,77 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequirePermission } from '../auth/access.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { CreateRoleDto } from './dto/create-role.dto.js';
+import { PolicyStatementDto } from './dto/policy-statement.dto.js';
+import { RoleDto, RoleListDto } from './dto/role-response.dto.js';
+import { UpdateRoleDto } from './dto/update-role.dto.js';
+import { RolesService } from './roles.service.js';
+
+@ApiTags('roles')
+@Controller('roles')
+export class RolesController {
+  constructor(private readonly roles: RolesService) {}
+
+  @Get()
+  @RequirePermission('List the roles the caller may list', 'iam:ListRoles', { from: 'all', kind: 'role' })
+  async list(@CurrentPrincipal() principal: Principal): Promise<RoleListDto> {
+    return { items: await this.roles.list(principal) };
+  }
+
+  @Post()
+  @RequirePermission('Create a role', 'iam:CreateRole', { from: 'body', kind: 'role', field: 'name' })
+  @ApiBadRequestResponse({
+    description: 'Invalid body or policy (unknown action, bad resource)',
+    type: ErrorResponseDto,
+  })
+  @ApiConflictResponse({ description: 'The name is taken', type: ErrorResponseDto })
+  create(@Body() dto: CreateRoleDto): Promise<RoleDto> {
+    return this.roles.create(dto);
+  }
+
+  @Get(':name')
+  @RequirePermission('Get a role with its policy', 'iam:GetRole', { from: 'param', kind: 'role', param: 'name' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  get(@Param('name') name: string): Promise<RoleDto> {
+    return this.roles.get(name);
+  }
+
+  @Patch(':name')
+  @RequirePermission('Update a role; `policy` replaces the whole policy', 'iam:UpdateRole', {
+    from: 'param',
+    kind: 'role',
+    param: 'name',
+  })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  update(@Param('name') name: string, @Body() dto: UpdateRoleDto): Promise<RoleDto> {
+    return this.roles.update(name, dto);
+  }
+
+  @Post(':name/policy')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermission("Append one statement to a role's policy", 'iam:UpdateRole', {
+    from: 'param',
+    kind: 'role',
+    param: 'name',
+  })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  appendStatement(@Param('name') name: string, @Body() statement: PolicyStatementDto): Promise<RoleDto> {
+    return this.roles.appendStatement(name, statement);
+  }
+
+  @Delete(':name')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission('Delete a role; it is unbound from its groups', 'iam:DeleteRole', {
+    from: 'param',
+    kind: 'role',
+    param: 'name',
+  })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  delete(@Param('name') name: string): Promise<void> {
+    return this.roles.delete(name);
+  }
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, In, Repository } from 'typeorm';
+import { lrn } from '../auth/actions.js';
+import { AuthorizationService } from '../auth/authorization.service.js';
+import { canonicalAction, type PolicyStatement } from '../auth/policy.js';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
+import { patchMetadata } from '../common/metadata.js';
+import { isUniqueViolation } from '../database/database-errors.js';
+import { TransactionService } from '../database/transaction.service.js';
+import { type CreateRoleDto, MAX_STATEMENTS } from './dto/create-role.dto.js';
+import type { PolicyStatementDto } from './dto/policy-statement.dto.js';
+import { type CompactRoleDto, type RoleDto, toCompactRole, toRoleDto } from './dto/role-response.dto.js';
+import type { UpdateRoleDto } from './dto/update-role.dto.js';
+import { Role } from './entities/role.entity.js';
+
+/** Validated statements as stored: lists everywhere, actions in their canonical spelling. */
+export function normaliseStatement(statement: PolicyStatementDto): PolicyStatement {
+  const list = (value: string | string[]) => (typeof value === 'string' ? [value] : [...value]);
+  return {
+    effect: statement.effect,
+    action: list(statement.action).map((action) => canonicalAction(action) ?? action),
+    resource: list(statement.resource),
+  };
+}
+
+@Injectable()
+export class RolesService {
+  constructor(
+    @InjectRepository(Role) private readonly roles: Repository<Role>,
+    private readonly authorization: AuthorizationService,
+    private readonly tx: TransactionService,
+  ) {}
+
+  async list(principal: Principal): Promise<CompactRoleDto[]> {
+    const roles = await this.roles.find({ order: { name: 'ASC' } });
+    const visible = await this.authorization.filterAllowed(principal, 'iam:ListRoles', roles, (role) =>
+      lrn('role', role.name),
+    );
+    return visible.map(toCompactRole);
+  }
+
+  async get(name: string): Promise<RoleDto> {
+    return toRoleDto(await this.findOrFail(this.roles.manager, name));
+  }
+
+  async create(dto: CreateRoleDto): Promise<RoleDto> {
+    const role = this.roles.create({
+      id: randomUUID(),
+      name: dto.name,
+      displayName: dto.display_name ?? dto.name,
+      description: dto.description ?? '',
+      policy: (dto.policy ?? []).map(normaliseStatement),
+      metadata: dto.metadata ?? {},
+      createdAt: new Date(),
+    });
+    try {
+      await this.tx.run((em) => em.insert(Role, role));
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw ApiError.conflict(`A role named "${dto.name}" already exists`);
+      }
+      throw error;
+    }
+    return toRoleDto(role);
+  }
+
+  async update(name: string, dto: UpdateRoleDto): Promise<RoleDto> {
+    return this.tx.run(async (em) => {
+      const role = await this.findOrFail(em, name, true);
+      if (dto.display_name !== undefined) {
+        role.displayName = dto.display_name;
+      }
+      if (dto.description !== undefined) {
+        role.description = dto.description;
+      }
+      if (dto.policy !== undefined) {
+        role.policy = dto.policy.map(normaliseStatement);
+      }
+      role.metadata = patchMetadata(role.metadata, dto.metadata);
+      await em.save(Role, role);
+      return toRoleDto(role);
+    });
+  }
+
+  /** Appends one statement to the role's policy. */
+  async appendStatement(name: string, statement: PolicyStatementDto): Promise<RoleDto> {
+    return this.tx.run(async (em) => {
+      const role = await this.findOrFail(em, name, true);
+      if (role.policy.length >= MAX_STATEMENTS) {
+        throw ApiError.invalidField('policy', 'too_many', `A policy has at most ${MAX_STATEMENTS} statements`);
+      }
+      role.policy = [...role.policy, normaliseStatement(statement)];
+      await em.update(Role, { id: role.id }, { policy: role.policy });
+      return toRoleDto(role);
+    });
+  }
+
+  /** Deletes the role; it is unbound from its groups (ON DELETE CASCADE). */
+  async delete(name: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      const result = await em.delete(Role, { name });
+      if (!result.affected) {
+        throw ApiError.notFound(`Role "${name}" not found`);
+      }
+    });
+  }
+
+  /** The roles with these names, in the caller's transaction; a 404 naming every missing one (under `field`). */
+  async findAllOrFail(em: EntityManager, names: string[], field: string): Promise<Role[]> {
+    const unique = [...new Set(names)];
+    if (unique.length === 0) {
+      return [];
+    }
+    const found = await em.find(Role, { where: { name: In(unique) } });
+    const missing = unique.filter((name) => !found.some((role) => role.name === name));
+    if (missing.length > 0) {
+      const title = `Role${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`;
+      throw ApiError.notFound(title, [{ name: field, error: 'not_found', title }]);
+    }
+    return found;
+  }
+
+  private async findOrFail(em: EntityManager, name: string, lock = false): Promise<Role> {
+    const role = await em.findOne(Role, { where: { name }, lock: lock ? this.tx.rowLock : undefined });
+    if (!role) {
+      throw ApiError.notFound(`Role "${name}" not found`);
+    }
+    return role;
+  }
+}

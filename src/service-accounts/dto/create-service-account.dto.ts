@@ -1,0 +1,34 @@
+import { IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
+
+export class CreateServiceAccountDto {
+  /** Unique among users and service accounts; 1–63 lower-case letters, digits or hyphens. @example "ci-deployer" */
+  @Matches(SLUG_NAME_PATTERN, { message: SLUG_NAME_MESSAGE })
+  @MinLength(1)
+  @MaxLength(63)
+  @IsString()
+  name: string;
+
+  /** Defaults to `name`. @example "CI deployer" */
+  @IsOptional()
+  @MinLength(1)
+  @MaxLength(150)
+  @IsString()
+  display_name?: string;
+
+  /** @example "Deploys from CI" */
+  @IsOptional()
+  @MaxLength(250)
+  @IsString()
+  description?: string;
+
+  /** ISO-8601, in the future; absent: the token never expires (unless IAM_SA_TOKEN_MAX_TTL_DAYS). @example "2027-06-30T00:00:00Z" */
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  @IsString()
+  token_expires_at?: string;
+
+  @IsOptional()
+  @IsMetadata()
+  metadata?: Record<string, string>;
+}
