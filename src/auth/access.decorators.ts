@@ -23,6 +23,7 @@ export type ResourceSelector =
 export type AccessRule =
   | { kind: 'public' }
   | { kind: 'self' }
+  | { kind: 'list'; action: IamAction; resource: ResourceSelector }
   | { kind: 'permission'; action: IamAction; resource: ResourceSelector; allowSelf: boolean };
 
 export function resourceOf(selector: ResourceSelector, req: Request): string {
@@ -93,6 +94,20 @@ export const RequirePermission = (
       description:
         `Requires \`${action}\` on \`${describe(resource)}\`.` +
         (options.allowSelf ? ' A user may always do this to themself.' : ''),
+    }),
+    authenticated(),
+  );
+
+/**
+ * A list route: any authenticated principal may call it, and the answer holds only the items on which
+ * the caller has `action` (an empty list rather than a 403). The service does the filtering.
+ */
+export const ListPermission = (summary: string, action: IamAction, kind: ResourceKind) =>
+  applyDecorators(
+    SetMetadata(ACCESS_KEY, { kind: 'list', action, resource: { from: 'all', kind } } satisfies AccessRule),
+    ApiOperation({
+      summary,
+      description: `Lists the items on which the caller has \`${action}\` (\`${lrn(kind, '<name>')}\`); an empty list when none.`,
     }),
     authenticated(),
   );

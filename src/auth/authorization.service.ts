@@ -64,7 +64,8 @@ export class AuthorizationService {
         : { table: 'service_account_groups', column: 'service_account_id' };
     const rows = await this.dataSource
       .createQueryBuilder()
-      .select('DISTINCT r.id', 'id')
+      .distinct(true)
+      .select('r.id', 'id')
       .addSelect('r.policy', 'policy')
       .from('roles', 'r')
       .innerJoin('group_roles', 'gr', 'gr.role_id = r.id')

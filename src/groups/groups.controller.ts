@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequirePermission } from '../auth/access.decorators.js';
+import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { CreateGroupDto } from './dto/create-group.dto.js';
@@ -14,7 +14,7 @@ export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Get()
-  @RequirePermission('List the groups the caller may list', 'iam:ListGroups', { from: 'all', kind: 'group' })
+  @ListPermission('List groups', 'iam:ListGroups', 'group')
   async list(@CurrentPrincipal() principal: Principal): Promise<GroupListDto> {
     return { items: await this.groups.list(principal) };
   }

@@ -198,7 +198,7 @@ export class GroupsService {
         .select('j.group_id', 'group_id')
         .addSelect('COUNT(*)', 'count')
         .from(table, 'j')
-        .where({ group_id: In(ids) })
+        .where('j.group_id IN (:...ids)', { ids })
         .groupBy('j.group_id')
         .getRawMany<{ group_id: string; count: string | number }>();
       return new Map(rows.map((row) => [row.group_id, Number(row.count)]));
@@ -286,7 +286,7 @@ export class GroupsService {
         .delete()
         .from(m.table)
         .where(`${m.column} = :id`, { id: member.id })
-        .andWhere({ group_id: In(plan.remove.map((group) => group.id)) })
+        .andWhere('group_id IN (:...groupIds)', { groupIds: plan.remove.map((group) => group.id) })
         .execute();
     }
   }
@@ -329,13 +329,13 @@ export class GroupsService {
       .createQueryBuilder()
       .select(['u.id AS id', 'u.name AS name', 'u.name_key AS key'])
       .from('users', 'u')
-      .where({ name_key: In(keys) })
+      .where('u.name_key IN (:...keys)', { keys })
       .getRawMany<{ id: string; name: string; key: string }>();
     const accounts = await em
       .createQueryBuilder()
       .select(['sa.id AS id', 'sa.name AS name', 'sa.is_builtin_admin AS builtin'])
       .from('service_accounts', 'sa')
-      .where({ name: In(keys) })
+      .where('sa.name IN (:...keys)', { keys })
       .getRawMany<{ id: string; name: string; builtin: boolean | number }>();
     const resolved: ResolvedMember[] = [
       ...users.map((u) => ({ kind: 'user' as const, id: u.id, name: u.name, isBuiltinAdmin: false })),
@@ -392,7 +392,7 @@ export class GroupsService {
           .delete()
           .from(m.table)
           .where('group_id = :groupId', { groupId: group.id })
-          .andWhere({ [m.column]: In(ids) })
+          .andWhere(`${m.column} IN (:...ids)`, { ids })
           .execute();
       }
     }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequirePermission } from '../auth/access.decorators.js';
+import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { CreateRoleDto } from './dto/create-role.dto.js';
@@ -15,7 +15,7 @@ export class RolesController {
   constructor(private readonly roles: RolesService) {}
 
   @Get()
-  @RequirePermission('List the roles the caller may list', 'iam:ListRoles', { from: 'all', kind: 'role' })
+  @ListPermission('List roles', 'iam:ListRoles', 'role')
   async list(@CurrentPrincipal() principal: Principal): Promise<RoleListDto> {
     return { items: await this.roles.list(principal) };
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequirePermission } from '../auth/access.decorators.js';
+import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
@@ -22,10 +22,7 @@ export class ServiceAccountsController {
   constructor(private readonly accounts: ServiceAccountsService) {}
 
   @Get()
-  @RequirePermission('List the service accounts the caller may list', 'iam:ListServiceAccounts', {
-    from: 'all',
-    kind: 'service-account',
-  })
+  @ListPermission('List service accounts', 'iam:ListServiceAccounts', 'service-account')
   async list(@CurrentPrincipal() principal: Principal): Promise<ServiceAccountListDto> {
     return { items: await this.accounts.list(principal) };
   }

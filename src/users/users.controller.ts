@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
+import { CurrentPrincipal, ListPermission, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { CreateUserDto } from './dto/create-user.dto.js';
@@ -15,7 +15,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @RequirePermission('List the users the caller may list', 'iam:ListUsers', { from: 'all', kind: 'user' })
+  @ListPermission('List users', 'iam:ListUsers', 'user')
   async list(@CurrentPrincipal() principal: Principal): Promise<UserListDto> {
     return { items: await this.users.list(principal) };
   }

@@ -97,7 +97,11 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
     .overrideProvider(appConfig.KEY)
     .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', ...options.app } satisfies AppConfig)
     .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  // TEST_LOG=1 shows Nest's log (stack traces of 500s included) while debugging a test.
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    bodyParser: false,
+    logger: process.env.TEST_LOG ? ['error', 'warn'] : false,
+  });
   configureApp(app);
   await app.init();
   const server = app.getHttpServer();
