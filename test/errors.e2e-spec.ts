@@ -85,6 +85,17 @@ describe.each(TEST_DATABASES)('error model (%s)', (kind) => {
     expect(body.invalid_fields).toEqual([expect.objectContaining({ name: 'name', error: 'invalid_type' })]);
   });
 
+  it('refuses an explicit null where a value is optional but not nullable', async () => {
+    const create = await t.http().post('/api/v1/users').set(adminAuth).send({ name: 'nullish', display_name: null });
+    expect(expectError(create, 400, 'bad_request').invalid_fields).toEqual([
+      expect.objectContaining({ name: 'display_name', error: 'invalid_type' }),
+    ]);
+    await t.http().post('/api/v1/users').set(adminAuth).send({ name: 'nullish' }).expect(201);
+    for (const body of [{ display_name: null }, { metadata: null }]) {
+      expectError(await t.http().patch('/api/v1/users/nullish').set(adminAuth).send(body), 400, 'bad_request');
+    }
+  });
+
   it('gives one invalid_fields entry per bad field', async () => {
     const res = await t
       .http()

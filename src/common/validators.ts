@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 
 export const METADATA_MAX_KEYS = 50;
 export const METADATA_MAX_KEY_BYTES = 40;
@@ -104,3 +104,9 @@ export function IsNotReservedUserName() {
 export const USER_NAME_MESSAGE = '$property must not contain whitespace, control characters or "/"';
 export const SLUG_NAME_MESSAGE =
   '$property must be lower-case letters, digits and hyphens, not starting or ending with a hyphen';
+
+/**
+ * Like @IsOptional(), but only for an absent field: an explicit `null` is validated (and refused) rather
+ * than silently read as "absent" or, worse, written as a null.
+ */
+export const OptionalNotNull = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

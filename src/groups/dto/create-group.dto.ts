@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN, OptionalNotNull } from '../../common/validators.js';
 
 export const MAX_LIST = 500;
 
@@ -12,27 +12,27 @@ export class CreateGroupDto {
   name: string;
 
   /** Defaults to `name`. @example "Platform administrators" */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   display_name?: string;
 
   /** The group's name in the identity provider; defaults to `name`. @example "platform-admins" */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   sso_name?: string;
 
   /** @example "People who run the platform" */
-  @IsOptional()
+  @OptionalNotNull()
   @MaxLength(250)
   @IsString()
   description?: string;
 
   /** Principal names (users or service accounts). Needs iam:UpdateGroupMembers too. @example ["alice"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_LIST)
   @MaxLength(100, { each: true })
@@ -40,14 +40,14 @@ export class CreateGroupDto {
   members?: string[];
 
   /** Role names to bind. Needs iam:UpdateGroupRoles too. @example ["user-managers"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_LIST)
   @MaxLength(63, { each: true })
   @IsString({ each: true })
   roles?: string[];
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsMetadata()
   metadata?: Record<string, string>;
 }

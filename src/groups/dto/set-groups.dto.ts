@@ -1,4 +1,5 @@
-import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, MaxLength } from 'class-validator';
+import { OptionalNotNull } from '../../common/validators.js';
 
 const MAX_GROUPS = 500;
 
@@ -8,7 +9,7 @@ const MAX_GROUPS = 500;
  */
 export class SetGroupsDto {
   /** @example ["platform-admins"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_GROUPS)
   @IsString({ each: true })
@@ -16,7 +17,7 @@ export class SetGroupsDto {
   add_to_groups?: string[];
 
   /** @example ["interns"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_GROUPS)
   @IsString({ each: true })
@@ -24,7 +25,7 @@ export class SetGroupsDto {
   remove_from_groups?: string[];
 
   /** @example ["platform-admins", "on-call"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_GROUPS)
   @IsString({ each: true })

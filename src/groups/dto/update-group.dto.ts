@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, OptionalNotNull } from '../../common/validators.js';
 import { MAX_LIST } from './create-group.dto.js';
 
 /**
@@ -8,20 +8,20 @@ import { MAX_LIST } from './create-group.dto.js';
  */
 export class UpdateGroupDto {
   /** @example "Platform administrators" */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   display_name?: string;
 
   /** @example "People who run the platform" */
-  @IsOptional()
+  @OptionalNotNull()
   @MaxLength(250)
   @IsString()
   description?: string;
 
   /** Replaces the role bindings. Needs iam:UpdateGroupRoles too. @example ["user-managers"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_LIST)
   @MaxLength(63, { each: true })
@@ -29,7 +29,7 @@ export class UpdateGroupDto {
   roles?: string[];
 
   /** Principal names to add. Needs iam:UpdateGroupMembers too. @example ["alice"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_LIST)
   @MaxLength(100, { each: true })
@@ -37,7 +37,7 @@ export class UpdateGroupDto {
   add_members?: string[];
 
   /** @example ["bob"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_LIST)
   @MaxLength(100, { each: true })
@@ -45,14 +45,14 @@ export class UpdateGroupDto {
   remove_members?: string[];
 
   /** @example ["alice", "ci-deployer"] */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_LIST)
   @MaxLength(100, { each: true })
   @IsString({ each: true })
   set_members?: string[];
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsMetadata({ allowNullValues: true })
   metadata?: Record<string, string | null>;
 }

@@ -1,15 +1,6 @@
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  MinLength,
-  ValidateNested,
-} from 'class-validator';
-import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN, OptionalNotNull } from '../../common/validators.js';
 import { PolicyStatementDto } from './policy-statement.dto.js';
 
 export const MAX_STATEMENTS = 100;
@@ -23,27 +14,27 @@ export class CreateRoleDto {
   name: string;
 
   /** Defaults to `name`. @example "User managers" */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   display_name?: string;
 
   /** @example "Manage users, except the root-* ones" */
-  @IsOptional()
+  @OptionalNotNull()
   @MaxLength(280)
   @IsString()
   description?: string;
 
   /** Statements; empty when absent. */
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_STATEMENTS)
   @ValidateNested({ each: true })
   @Type(() => PolicyStatementDto)
   policy?: PolicyStatementDto[];
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsMetadata()
   metadata?: Record<string, string>;
 }

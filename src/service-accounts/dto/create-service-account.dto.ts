@@ -1,5 +1,5 @@
-import { IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN } from '../../common/validators.js';
+import { IsISO8601, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN, OptionalNotNull } from '../../common/validators.js';
 
 export class CreateServiceAccountDto {
   /** Unique among users and service accounts; 1–63 lower-case letters, digits or hyphens. @example "ci-deployer" */
@@ -10,25 +10,25 @@ export class CreateServiceAccountDto {
   name: string;
 
   /** Defaults to `name`. @example "CI deployer" */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   display_name?: string;
 
   /** @example "Deploys from CI" */
-  @IsOptional()
+  @OptionalNotNull()
   @MaxLength(250)
   @IsString()
   description?: string;
 
   /** ISO-8601, in the future; absent: the token never expires (unless IAM_SA_TOKEN_MAX_TTL_DAYS). @example "2027-06-30T00:00:00Z" */
-  @IsOptional()
+  @OptionalNotNull()
   @IsISO8601({ strict: true })
   @IsString()
   token_expires_at?: string;
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsMetadata()
   metadata?: Record<string, string>;
 }

@@ -1,22 +1,22 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata } from '../../common/validators.js';
+import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, OptionalNotNull } from '../../common/validators.js';
 
 /** Absent fields stay as they are. */
 export class UpdateServiceAccountDto {
   /** @example "CI deployer" */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   display_name?: string;
 
   /** @example "Deploys from CI" */
-  @IsOptional()
+  @OptionalNotNull()
   @MaxLength(250)
   @IsString()
   description?: string;
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsMetadata({ allowNullValues: true })
   metadata?: Record<string, string | null>;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsString, MaxLength } from 'class-validator';
+import { OptionalNotNull } from '../../common/validators.js';
 import { type Theme, THEMES, type WeekStart, WEEK_STARTS } from '../entities/user-settings.entity.js';
 import { IsBcp47LanguageTag, IsIanaTimeZone } from '../settings.validators.js';
 
@@ -17,26 +18,26 @@ export class SettingsDto {
 /** Absent fields stay as they are. */
 export class UpdateSettingsDto {
   @ApiProperty({ enum: THEMES, required: false })
-  @IsOptional()
+  @OptionalNotNull()
   @IsIn(THEMES)
   theme?: Theme;
 
   /** IANA time-zone name, e.g. "Europe/Paris" or "UTC". @example "Europe/Paris" */
-  @IsOptional()
+  @OptionalNotNull()
   @IsIanaTimeZone()
   @MaxLength(64)
   @IsString()
   timezone?: string;
 
   /** BCP 47 language tag, e.g. "en", "en-GB", "pt-BR". @example "en-GB" */
-  @IsOptional()
+  @OptionalNotNull()
   @IsBcp47LanguageTag()
   @MaxLength(35)
   @IsString()
   language?: string;
 
   @ApiProperty({ enum: WEEK_STARTS, required: false })
-  @IsOptional()
+  @OptionalNotNull()
   @IsIn(WEEK_STARTS)
   week_start?: WeekStart;
 }

@@ -1,5 +1,11 @@
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata, IsNotReservedUserName, USER_NAME_MESSAGE, USER_NAME_PATTERN } from '../../common/validators.js';
+import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  IsMetadata,
+  IsNotReservedUserName,
+  USER_NAME_MESSAGE,
+  USER_NAME_PATTERN,
+  OptionalNotNull,
+} from '../../common/validators.js';
 
 export class CreateUserDto {
   /**
@@ -15,13 +21,13 @@ export class CreateUserDto {
   name: string;
 
   /** Defaults to `name`. @example "Mary Jane" */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   display_name?: string;
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsMetadata()
   metadata?: Record<string, string>;
 }

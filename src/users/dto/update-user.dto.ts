@@ -1,15 +1,15 @@
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata } from '../../common/validators.js';
+import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsMetadata, OptionalNotNull } from '../../common/validators.js';
 
 export class UpdateUserDto {
   /** Absent: unchanged. @example "Mary J." */
-  @IsOptional()
+  @OptionalNotNull()
   @MinLength(1)
   @MaxLength(150)
   @IsString()
   display_name?: string;
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsMetadata({ allowNullValues: true })
   metadata?: Record<string, string | null>;
 }
