@@ -68,7 +68,7 @@ describe('route inventory', () => {
     expect(publicRoutes).toHaveLength(2);
     expect(publicRoutes).toEqual(
       expect.arrayContaining([
-        expect.stringContaining('SessionsController.login'),
+        expect.stringContaining('LoginController.login'),
         expect.stringContaining('HealthController.check'),
       ]),
     );

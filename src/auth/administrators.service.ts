@@ -10,7 +10,7 @@ export class AdministratorsService {
   private readonly names: ReadonlySet<string>;
 
   constructor(@Inject(authConfig.KEY) config: AuthConfig) {
-    this.names = new Set(config.administrators);
+    this.names = new Set(config.administrators.map((name) => name.toLowerCase()));
   }
 
   isAdministrator(name: string, isBuiltinAdmin = false): boolean {

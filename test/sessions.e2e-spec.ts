@@ -1,0 +1,226 @@
+import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
+import { adminAuth, createUser, expectError, sessionCookieOf, signedInUser, uniqueName } from './utils/fixtures.js';
+
+describe.each(TEST_DATABASES)('sign-in, sessions, passwords and administrators (%s)', (kind) => {
+  let t: TestApp;
+  const adminUser = `boss-${kind}`;
+  beforeAll(async () => {
+    t = await createTestApp(kind, { auth: { administrators: [adminUser.toUpperCase()], sessionTtlMinutes: 90 } });
+  });
+  afterAll(() => t.close());
+
+  const login = (username: string, password: string) => t.http().post('/api/v1/login').send({ username, password });
+
+  it('signs in with a secure session cookie and answers with the user', async () => {
+    const name = uniqueName('Login');
+    await createUser(t, name);
+    await t.http().put(`/api/v1/users/${name}/password`).set(adminAuth).send({ password: 'long password' }).expect(204);
+    const before = Date.now();
+    const res = await login(name.toLowerCase(), 'long password');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name, lrn: `iam:user:${name}` });
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('session_id='))!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).toMatch(/Secure/i);
+    expect(cookie).toMatch(/Path=\//);
+    const expires = Date.parse(/Expires=([^;]+)/i.exec(cookie)![1]);
+    expect(expires - before).toBeGreaterThan(89 * 60_000);
+    expect(expires - before).toBeLessThan(91 * 60_000);
+    const value = sessionCookieOf(res).split('=')[1];
+    expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const me = await t.http().get('/api/v1/users/me').set('Cookie', sessionCookieOf(res)).expect(200);
+    expect(me.body.name).toBe(name);
+  });
+
+  it('gives one answer for an unknown user, a wrong password and a user without password', async () => {
+    const withPassword = await signedInUser(t);
+    const withoutPassword = await createUser(t);
+    const answers = [
+      await login(uniqueName('nobody'), 'whatever pw'),
+      await login(withPassword.name, 'wrong password'),
+      await login(withoutPassword.name, 'whatever pw'),
+    ];
+    for (const res of answers) {
+      expectError(res, 401, 'unauthorised');
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    expect(new Set(answers.map((r) => r.body.title)).size).toBe(1);
+    expectError(await t.http().post('/api/v1/login').send({ username: 'x' }), 400, 'bad_request');
+  });
+
+  it('refuses a garbage or unknown session cookie', async () => {
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', 'session_id=garbage'), 401, 'unauthorised');
+    const wellFormed = `session_id=${'A'.repeat(43)}`;
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', wellFormed), 401, 'unauthorised');
+  });
+
+  it('ends every session of the caller with DELETE /users/me/sessions, and clears the cookie', async () => {
+    const first = await signedInUser(t);
+    const second = sessionCookieOf(await login(first.name, first.password).expect(200));
+    const res = await t.http().delete('/api/v1/users/me/sessions').set('Cookie', first.cookie);
+    expect(res.status).toBe(204);
+    expect(res.text).toBe('');
+    const cleared = ([] as string[]).concat(res.headers['set-cookie'] ?? []).join(';');
+    expect(cleared).toMatch(/session_id=;/);
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', first.cookie), 401, 'unauthorised');
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', second), 401, 'unauthorised');
+  });
+
+  it('ends only the current session with POST /logout', async () => {
+    const first = await signedInUser(t);
+    const second = sessionCookieOf(await login(first.name, first.password).expect(200));
+    await t.http().post('/api/v1/logout').set('Cookie', first.cookie).expect(204);
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', first.cookie), 401, 'unauthorised');
+    await t.http().get('/api/v1/users/me').set('Cookie', second).expect(200);
+  });
+
+  it('lets an administrator set a password, which ends the user’s sessions', async () => {
+    const user = await signedInUser(t);
+    const short = await t.http().put(`/api/v1/users/${user.name}/password`).set(adminAuth).send({ password: 'short' });
+    expect(expectError(short, 400, 'bad_request').invalid_fields?.[0]).toMatchObject({
+      name: 'password',
+      error: 'too_short',
+    });
+    expectError(
+      await t
+        .http()
+        .put(`/api/v1/users/${uniqueName('ghost')}/password`)
+        .set(adminAuth)
+        .send({ password: 'long enough' }),
+      404,
+      'not_found',
+    );
+    await t
+      .http()
+      .put(`/api/v1/users/${user.name}/password`)
+      .set(adminAuth)
+      .send({ password: 'a new password' })
+      .expect(204);
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', user.cookie), 401, 'unauthorised');
+    expectError(await login(user.name, user.password), 401, 'unauthorised');
+    await login(user.name, 'a new password').expect(200);
+  });
+
+  it('changes the caller’s own password, keeping this session and ending the others', async () => {
+    const user = await signedInUser(t);
+    const other = sessionCookieOf(await login(user.name, user.password).expect(200));
+    const wrong = await t
+      .http()
+      .put('/api/v1/users/me/password')
+      .set('Cookie', user.cookie)
+      .send({ current_password: 'not it at all', new_password: 'brand new password' });
+    expect(expectError(wrong, 400, 'bad_request').invalid_fields?.[0]).toMatchObject({
+      name: 'current_password',
+      error: 'incorrect',
+    });
+    const weak = await t
+      .http()
+      .put('/api/v1/users/me/password')
+      .set('Cookie', user.cookie)
+      .send({ current_password: user.password, new_password: '1234567' });
+    expectError(weak, 400, 'bad_request');
+    await t
+      .http()
+      .put('/api/v1/users/me/password')
+      .set('Cookie', user.cookie)
+      .send({ current_password: user.password, new_password: 'brand new password' })
+      .expect(204);
+    await t.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', other), 401, 'unauthorised');
+    expectError(await login(user.name, user.password), 401, 'unauthorised');
+    await login(user.name, 'brand new password').expect(200);
+  });
+
+  it('gives service-account tokens a 403 on /users/me endpoints', async () => {
+    for (const [method, path] of [
+      ['get', '/api/v1/users/me'],
+      ['get', '/api/v1/users/me/settings'],
+      ['patch', '/api/v1/users/me/settings'],
+      ['delete', '/api/v1/users/me/sessions'],
+      ['put', '/api/v1/users/me/password'],
+    ] as const) {
+      const res = await t.http()[method](path).set(adminAuth).send({});
+      expectError(res, 403, 'forbidden');
+    }
+  });
+
+  it('prefers a bearer header over a cookie, and refuses a bad header even with a good cookie', async () => {
+    const user = await signedInUser(t);
+    const both = await t.http().get('/api/v1/users').set(adminAuth).set('Cookie', user.cookie).expect(200);
+    expect(both.body.items.length).toBeGreaterThan(0); // the admin token's view, not the user's empty one
+    const bad = await t.http().get('/api/v1/users/me').set('Authorization', 'Bearer wrong').set('Cookie', user.cookie);
+    expectError(bad, 401, 'unauthorised');
+  });
+
+  it('makes IAM_ADMINISTRATORS users administrators, matched without regard to case', async () => {
+    const boss = await signedInUser(t, adminUser);
+    const me = await t.http().get('/api/v1/users/me').set('Cookie', boss.cookie).expect(200);
+    expect(me.body.is_admin).toBe(true);
+    const list = await t.http().get('/api/v1/users').set('Cookie', boss.cookie).expect(200);
+    expect(list.body.items.length).toBeGreaterThan(1);
+    await t.http().post('/api/v1/users').set('Cookie', boss.cookie).send({ name: uniqueName() }).expect(201);
+  });
+
+  it('reports the built-in admin service account as an administrator', async () => {
+    const res = await t.http().get('/api/v1/service-accounts/admin').set(adminAuth).expect(200);
+    expect(res.body).toMatchObject({ name: 'admin', is_admin: true, token_expires_at: null });
+  });
+
+  it('keeps health and the API docs public', async () => {
+    await t.http().get('/health').expect(200);
+    await t.http().get('/docs-json').expect(200);
+  });
+});
+
+describe.each(TEST_DATABASES)('sign-in rate limit (%s)', (kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(kind, { auth: { loginRateLimit: 3 } });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 after IAM_LOGIN_RATE_LIMIT attempts in the window', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push(
+        (await t.http().post('/api/v1/login').send({ username: 'nobody', password: 'whatever pw' })).status,
+      );
+    }
+    expect(statuses).toEqual([401, 401, 401]);
+    const limited = await t.http().post('/api/v1/login').send({ username: 'nobody', password: 'whatever pw' });
+    expectError(limited, 429, 'too_many_requests');
+    // Other routes are not limited.
+    await t.http().get('/api/v1/users').set(adminAuth).expect(200);
+  });
+});
+
+describe.each(TEST_DATABASES)('bootstrap administrator (%s)', (kind) => {
+  it('creates admin with a fresh token when none is configured, and follows IAM_BOOTSTRAP_TOKEN changes', async () => {
+    const first = await createTestApp(kind, { auth: { bootstrapToken: undefined } });
+    await first.close({ keepDatabase: true });
+    // Unknown token: no access; the fresh one was only printed.
+    const tokenA = 'configured-token-A-0123456789abcdefghijklmnopqr';
+    const second = await createTestApp(kind, { database: first.database, auth: { bootstrapToken: tokenA } });
+    await second.http().get('/api/v1/users').set('Authorization', `Bearer ${tokenA}`).expect(200);
+    await second.close({ keepDatabase: true });
+    const tokenB = 'configured-token-B-0123456789abcdefghijklmnopqr';
+    const third = await createTestApp(kind, { database: first.database, auth: { bootstrapToken: tokenB } });
+    try {
+      expectError(
+        await third.http().get('/api/v1/users').set('Authorization', `Bearer ${tokenA}`),
+        401,
+        'unauthorised',
+      );
+      await third.http().get('/api/v1/users').set('Authorization', `Bearer ${tokenB}`).expect(200);
+      const admins = await third
+        .http()
+        .get('/api/v1/service-accounts')
+        .set('Authorization', `Bearer ${tokenB}`)
+        .expect(200);
+      expect(admins.body.items.filter((a: { name: string }) => a.name === 'admin')).toHaveLength(1);
+    } finally {
+      await third.close();
+    }
+  });
+});
