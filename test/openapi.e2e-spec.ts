@@ -59,8 +59,32 @@ describe('OpenAPI document', () => {
         'GET /api/v1/groups',
         'GET /api/v1/groups/{name}',
         'DELETE /api/v1/groups/{name}',
+        'PATCH /api/v1/groups/{name}',
+        'GET /api/v1/service-accounts',
+        'POST /api/v1/service-accounts',
+        'GET /api/v1/service-accounts/{name}',
+        'PATCH /api/v1/service-accounts/{name}',
+        'DELETE /api/v1/service-accounts/{name}',
+        'PUT /api/v1/service-accounts/{name}/groups',
+        'POST /api/v1/service-accounts/{name}/renew-token',
+        'GET /api/v1/roles',
+        'POST /api/v1/roles',
+        'GET /api/v1/roles/{name}',
+        'PATCH /api/v1/roles/{name}',
+        'DELETE /api/v1/roles/{name}',
+        'POST /api/v1/roles/{name}/policy',
       ]),
     );
+  });
+
+  it('names the required action in the description of every protected operation', () => {
+    for (const { path, method, op } of operations()) {
+      if (!path.startsWith('/api/v1') || path === '/api/v1/login') {
+        continue;
+      }
+      const described = /`iam:[A-Za-z]+`/.test(op.description ?? '') || /Self-service/.test(op.description ?? '');
+      expect({ path, method, described }).toEqual({ path, method, described: true });
+    }
   });
 
   it('gives every operation a summary, and every protected one its security and 401/403 answers', () => {
