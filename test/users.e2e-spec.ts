@@ -158,6 +158,32 @@ describe.each(TEST_DATABASES)('users API (%s)', (kind) => {
     expect(Object.keys(swap.body.metadata)).toHaveLength(50);
   });
 
+  it('keeps metadata keys that look like object methods, and refuses prototype-pollution keys', async () => {
+    const name = uniqueName();
+    const created = await t
+      .http()
+      .post('/api/v1/users')
+      .set(adminAuth)
+      .send({ name, metadata: { toString: 't', hasOwnProperty: 'h', valueOf: 'v' } })
+      .expect(201);
+    expect(created.body.metadata).toEqual({ toString: 't', hasOwnProperty: 'h', valueOf: 'v' });
+    const patched = await t
+      .http()
+      .patch(`/api/v1/users/${name}`)
+      .set(adminAuth)
+      .send({ metadata: { toString: null } });
+    expect(patched.body.metadata).toEqual({ hasOwnProperty: 'h', valueOf: 'v' });
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const res = await t
+        .http()
+        .post('/api/v1/users')
+        .set(adminAuth)
+        .set('Content-Type', 'application/json')
+        .send(`{"name": "${uniqueName()}", "metadata": {"${key}": "x"}}`);
+      expectError(res, 400, 'bad_request');
+    }
+  });
+
   it('gives twenty concurrent creates of one name exactly one 201', async () => {
     const name = uniqueName('race');
     const variants = Array.from({ length: 20 }, (_, i) => (i % 2 ? name.toUpperCase() : name));

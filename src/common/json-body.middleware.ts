@@ -8,6 +8,29 @@ interface BodyParserError {
   status?: number;
 }
 
+/**
+ * Keys that Nest's ValidationPipe deletes without a word (prototype-pollution guard). We refuse them
+ * instead, so that nothing a client sends is silently dropped.
+ */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function forbiddenKeyIn(body: unknown): string | null {
+  const stack: unknown[] = [body];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current !== 'object' || current === null) {
+      continue;
+    }
+    for (const [key, value] of Object.entries(current)) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        return key;
+      }
+      stack.push(value);
+    }
+  }
+  return null;
+}
+
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -56,6 +79,10 @@ export class JsonBodyMiddleware implements NestMiddleware {
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw ApiError.badRequest('Request body must be a JSON object');
+    }
+    const forbidden = forbiddenKeyIn(body);
+    if (forbidden !== null) {
+      throw ApiError.badRequest(`Request body may not use the key "${forbidden}", at any depth`);
     }
     next();
   }

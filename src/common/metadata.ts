@@ -9,16 +9,17 @@ export function patchMetadata(
   if (patch === undefined) {
     return current;
   }
-  const next: Record<string, string> = { ...current };
+  // A Map, so that no key (not even "constructor") is ever confused with an object's own machinery.
+  const next = new Map(Object.entries(current));
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) {
-      delete next[key];
+      next.delete(key);
     } else {
-      next[key] = value;
+      next.set(key, value);
     }
   }
-  if (Object.keys(next).length > METADATA_MAX_KEYS) {
+  if (next.size > METADATA_MAX_KEYS) {
     throw ApiError.invalidField('metadata', 'too_many', `metadata would have more than ${METADATA_MAX_KEYS} keys`);
   }
-  return next;
+  return Object.fromEntries(next);
 }

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
 import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
 
 export const METADATA_MAX_KEYS = 50;
@@ -39,11 +40,24 @@ function metadataConstraint(
 }
 
 /**
+ * Hands the validators a free-form JSON value exactly as it was sent. class-transformer would otherwise
+ * walk into it and trip over keys such as "constructor" (dropping them, or throwing). @Type(() => Boolean)
+ * is what stops that walk (a boolean is never descended into); @Transform then puts the raw value back.
+ */
+export function RawJsonValue() {
+  return applyDecorators(
+    Type(() => Boolean),
+    Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => obj[key], { toClassOnly: true }),
+  );
+}
+
+/**
  * A flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes. With
  * `allowNullValues` (PATCH) a `null` value means "delete this key".
  */
 export function IsMetadata(options: { allowNullValues?: boolean } = {}) {
   return applyDecorators(
+    RawJsonValue(),
     ApiProperty({
       type: 'object',
       additionalProperties: { type: 'string', maxLength: METADATA_MAX_VALUE_BYTES, nullable: options.allowNullValues },
@@ -71,6 +85,9 @@ export function IsMetadata(options: { allowNullValues?: boolean } = {}) {
       for (const [key, entry] of Object.entries(value)) {
         if (key.length === 0 || byteLength(key) > METADATA_MAX_KEY_BYTES) {
           return `keys must be 1–${METADATA_MAX_KEY_BYTES} bytes (key "${key.slice(0, 60)}")`;
+        }
+        if (key === '__proto__') {
+          return 'may not have the key "__proto__"';
         }
         if (entry === null && options.allowNullValues) {
           continue;
