@@ -1,3 +1,7 @@
+// Timestamps go to PostgreSQL as `timestamp without time zone`, written and read in the process's zone:
+// every instance runs in UTC so that instances never disagree about what a stored time means.
+process.env.TZ = 'UTC';
+
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
