@@ -26,7 +26,8 @@ export function configureApp(app: NestExpressApplication): void {
       new DocumentBuilder()
         .setTitle('IAM service')
         .setDescription(
-          'Users, profiles, groups, settings, sessions and service accounts, following the Lenses HQ IAM API. ' +
+          'Users, profiles, groups, roles, settings, sessions and service accounts, following the Lenses HQ IAM API. ' +
+            'Every operation names the action it needs (e.g. `iam:CreateUser` on `iam:user:<name>`). ' +
             'Authenticate with `Authorization: Bearer <service-account token>` or the `session_id` cookie from ' +
             '`POST /api/v1/login`. Every error has the body described by `ErrorResponseDto`.',
         )
