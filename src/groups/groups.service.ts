@@ -14,6 +14,7 @@ import { toCompactRole } from '../roles/dto/role-response.dto.js';
 import { Role } from '../roles/entities/role.entity.js';
 import { RolesService } from '../roles/roles.service.js';
 import type { CreateGroupDto } from './dto/create-group.dto.js';
+import type { SetGroupsDto } from './dto/set-groups.dto.js';
 import type { CompactGroupDto, GroupDto, GroupMemberDto } from './dto/group-response.dto.js';
 import type { UpdateGroupDto } from './dto/update-group.dto.js';
 import { Group } from './entities/group.entity.js';
@@ -224,10 +225,44 @@ export class GroupsService {
   }
 
   /**
+   * The principal side of membership (PUT /users/{name}/groups, PUT /service-accounts/{name}/groups), in
+   * the caller's transaction: `set_groups` alone, or `add_to_groups` and/or `remove_from_groups` (removal
+   * wins). Every named group must exist, and the caller needs iam:UpdateGroupMembers on each group the
+   * change really adds or removes.
+   */
+  async changeGroupsOf(
+    principal: Principal,
+    em: EntityManager,
+    member: { kind: MemberKind; id: string },
+    dto: SetGroupsDto,
+  ): Promise<void> {
+    const { add_to_groups: add, remove_from_groups: remove, set_groups: set } = dto;
+    if (set !== undefined && (add !== undefined || remove !== undefined)) {
+      throw ApiError.invalidField(
+        'set_groups',
+        'conflicting',
+        'set_groups cannot be combined with add_to_groups or remove_from_groups',
+      );
+    }
+    const plan = await this.planMembership(
+      em,
+      member,
+      { add, remove, set },
+      {
+        add: 'add_to_groups',
+        remove: 'remove_from_groups',
+        set: 'set_groups',
+      },
+    );
+    await this.authorizeMembershipPlan(principal, plan);
+    await this.applyMembership(em, member, plan);
+  }
+
+  /**
    * Works out which groups a principal's membership change really adds and removes. Every named group must
    * exist (404 naming the missing ones, under the request field that named them).
    */
-  async planMembership(
+  private async planMembership(
     em: EntityManager,
     member: { kind: MemberKind; id: string },
     change: MembershipChange,
@@ -263,13 +298,13 @@ export class GroupsService {
   }
 
   /** No escalation: a principal's groups change only with iam:UpdateGroupMembers on every group touched. */
-  async authorizeMembershipPlan(principal: Principal, plan: MembershipPlan): Promise<void> {
+  private async authorizeMembershipPlan(principal: Principal, plan: MembershipPlan): Promise<void> {
     for (const group of [...plan.add, ...plan.remove]) {
       await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', lrn('group', group.name));
     }
   }
 
-  async applyMembership(em: EntityManager, member: { kind: MemberKind; id: string }, plan: MembershipPlan) {
+  private async applyMembership(em: EntityManager, member: { kind: MemberKind; id: string }, plan: MembershipPlan) {
     const m = MEMBERSHIP[member.kind];
     if (plan.add.length > 0) {
       await em

@@ -160,30 +160,10 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
 
   /** Same semantics as a user's groups; needs iam:UpdateGroupMembers on every group touched. */
   async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<ServiceAccountDto> {
-    const { add_to_groups: add, remove_from_groups: remove, set_groups: set } = dto;
-    if (set !== undefined && (add !== undefined || remove !== undefined)) {
-      throw ApiError.invalidField(
-        'set_groups',
-        'conflicting',
-        'set_groups cannot be combined with add_to_groups or remove_from_groups',
-      );
-    }
     await this.tx.run(async (em) => {
       const account = await this.lockByName(em, name);
       this.assertMayActOn(principal, account, 'iam:SetServiceAccountGroups');
-      const member = { kind: 'service_account' as const, id: account.id };
-      const plan = await this.groups.planMembership(
-        em,
-        member,
-        { add, remove, set },
-        {
-          add: 'add_to_groups',
-          remove: 'remove_from_groups',
-          set: 'set_groups',
-        },
-      );
-      await this.groups.authorizeMembershipPlan(principal, plan);
-      await this.groups.applyMembership(em, member, plan);
+      await this.groups.changeGroupsOf(principal, em, { kind: 'service_account', id: account.id }, dto);
     });
     return this.get(name);
   }

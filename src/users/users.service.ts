@@ -136,30 +136,10 @@ export class UsersService {
    * iam:UpdateGroupMembers on every group added or removed, and administrator rights for an administrator.
    */
   async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<UserDto> {
-    const { add_to_groups: add, remove_from_groups: remove, set_groups: set } = dto;
-    if (set !== undefined && (add !== undefined || remove !== undefined)) {
-      throw ApiError.invalidField(
-        'set_groups',
-        'conflicting',
-        'set_groups cannot be combined with add_to_groups or remove_from_groups',
-      );
-    }
     await this.tx.run(async (em) => {
       const user = await this.lockByName(em, name);
       this.assertMayActOn(principal, user, 'iam:SetUserGroups');
-      const member = { kind: 'user' as const, id: user.id };
-      const plan = await this.groups.planMembership(
-        em,
-        member,
-        { add, remove, set },
-        {
-          add: 'add_to_groups',
-          remove: 'remove_from_groups',
-          set: 'set_groups',
-        },
-      );
-      await this.groups.authorizeMembershipPlan(principal, plan);
-      await this.groups.applyMembership(em, member, plan);
+      await this.groups.changeGroupsOf(principal, em, { kind: 'user', id: user.id }, dto);
     });
     return this.get(name);
   }

@@ -1,21 +1,12 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { PickType } from '@nestjs/swagger';
 import { IsMetadata, OptionalNotNull } from '../../common/validators.js';
+import { CreateServiceAccountDto } from './create-service-account.dto.js';
 
 /** Absent fields stay as they are. */
-export class UpdateServiceAccountDto {
-  /** @example "CI deployer" */
-  @OptionalNotNull()
-  @MinLength(1)
-  @MaxLength(150)
-  @IsString()
-  display_name?: string;
-
-  /** @example "Deploys from CI" */
-  @OptionalNotNull()
-  @MaxLength(250)
-  @IsString()
-  description?: string;
-
+export class UpdateServiceAccountDto extends PickType(CreateServiceAccountDto, [
+  'display_name',
+  'description',
+] as const) {
   @OptionalNotNull()
   @IsMetadata({ allowNullValues: true })
   metadata?: Record<string, string | null>;

@@ -1,14 +1,9 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { PickType } from '@nestjs/swagger';
 import { IsMetadata, OptionalNotNull } from '../../common/validators.js';
+import { CreateUserDto } from './create-user.dto.js';
 
-export class UpdateUserDto {
-  /** Absent: unchanged. @example "Mary J." */
-  @OptionalNotNull()
-  @MinLength(1)
-  @MaxLength(150)
-  @IsString()
-  display_name?: string;
-
+/** Absent fields stay as they are. */
+export class UpdateUserDto extends PickType(CreateUserDto, ['display_name'] as const) {
   @OptionalNotNull()
   @IsMetadata({ allowNullValues: true })
   metadata?: Record<string, string | null>;
