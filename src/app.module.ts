@@ -48,7 +48,16 @@ const API_MODULES = [
         pinoHttp: {
           level: config.logLevel,
           genReqId: (req) => req.id, // set by requestId(), first middleware of all
-          redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          // One short line per request: no headers (and so no credentials) in the log.
+          serializers: {
+            req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+              id: req.id,
+              method: req.method,
+              url: req.url,
+              remoteAddress: req.remoteAddress,
+            }),
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          },
           autoLogging: { ignore: (req) => req.url === '/health' },
         },
       }),

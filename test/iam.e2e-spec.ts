@@ -314,6 +314,22 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
       expect(shown.body.token_expired).toBe(true);
     });
 
+    it('lets exactly one of concurrent user and service-account creates of one name win', async () => {
+      const name = uniqueName('contested');
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          t
+            .http()
+            .post(i % 2 ? '/api/v1/users' : '/api/v1/service-accounts')
+            .set(adminAuth)
+            .send({ name: i % 4 === 1 ? name.toUpperCase() : name }),
+        ),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(19);
+    });
+
     it('shares one namespace with users', async () => {
       const user = await createUser(t, uniqueName('shared'));
       const clash = await t.http().post('/api/v1/service-accounts').set(adminAuth).send({ name: user.name });

@@ -1,5 +1,7 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+import { postgresMigrations } from '../src/database/migrations/postgres/postgres-migrations.js';
+import { sqliteMigrations } from '../src/database/migrations/sqlite/sqlite-migrations.js';
 import { runMigrations } from '../src/database/run-migrations.js';
 import { createTestApp, createTestDatabase, TEST_DATABASES } from './utils/create-app.js';
 import { adminAuth, uniqueName } from './utils/fixtures.js';
@@ -19,6 +21,46 @@ describe.each(TEST_DATABASES)('schema and persistence (%s)', (kind) => {
     } finally {
       await dataSource.destroy();
       await database.drop();
+    }
+  });
+
+  it('carries existing rows through every migration', async () => {
+    const database = await createTestDatabase(kind);
+    const all = kind === 'sqlite' ? sqliteMigrations : postgresMigrations;
+    const options = buildDataSourceOptions({ url: database.url, logging: false });
+    // The first migration only, then rows as the first release wrote them.
+    const sql = (query: string) => (kind === 'sqlite' ? query.replace(/\$\d/g, '?') : query);
+    const first = await new DataSource({ ...options, migrations: all.slice(0, 1) }).initialize();
+    await first.runMigrations();
+    // As TypeORM writes a Date column on each database.
+    const now = kind === 'sqlite' ? new Date().toISOString().replace('T', ' ').replace('Z', '') : new Date();
+    await first.query(
+      sql('INSERT INTO users (id, name, name_key, display_name, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6)'),
+      ['11111111-1111-4111-8111-111111111111', 'Old', 'old', 'Old', '{}', now],
+    );
+    await first.query(
+      sql('INSERT INTO groups (id, name, display_name, description, created_at) VALUES ($1, $2, $3, $4, $5)'),
+      ['22222222-2222-4222-8222-222222222222', 'old-group', 'Old group', 'kept', now],
+    );
+    await first.query(sql('INSERT INTO user_groups (user_id, group_id) VALUES ($1, $2)'), [
+      '11111111-1111-4111-8111-111111111111',
+      '22222222-2222-4222-8222-222222222222',
+    ]);
+    await first.destroy();
+
+    const app = await createTestApp(kind, { database });
+    try {
+      const group = await app.http().get('/api/v1/groups/old-group').set(adminAuth).expect(200);
+      expect(group.body).toMatchObject({
+        name: 'old-group',
+        sso_name: 'old-group',
+        description: 'kept',
+        metadata: {},
+        user_count: 1,
+        users: [expect.objectContaining({ name: 'Old' })],
+      });
+    } finally {
+      await app.close();
     }
   });
 
