@@ -32,6 +32,20 @@ export class TransactionService {
   }
 
   /**
+   * One statement that needs no transaction (the per-request last-seen stamp): auto-committed on
+   * PostgreSQL, which saves a BEGIN and a COMMIT; still queued on SQLite, so that it never lands inside
+   * another caller's open transaction.
+   */
+  write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.serialised) {
+      return work(this.dataSource.manager);
+    }
+    const result = this.queue.then(() => work(this.dataSource.manager));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
    * Serialises creation of principals (users and service accounts share one namespace, across two tables)
    * until the transaction ends: a PostgreSQL transaction-level advisory lock; SQLite is already serialised.
    */

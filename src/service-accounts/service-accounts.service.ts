@@ -188,7 +188,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     if (account.tokenExpiresAt && account.tokenExpiresAt <= now) {
       throw ApiError.unauthorised(`Token expired at ${account.tokenExpiresAt.toISOString()}: renew it`);
     }
-    await this.tx.run((em) => em.update(ServiceAccount, { id: account.id }, { lastSeenAt: now }));
+    await this.tx.write((em) => em.update(ServiceAccount, { id: account.id }, { lastSeenAt: now }));
     return { kind: 'service_account', id: account.id, name: account.name, isAdmin: this.isAdmin(account) };
   }
 

@@ -168,7 +168,7 @@ export class UsersService {
   }
 
   async touchLastSeen(userId: string, at = new Date()): Promise<void> {
-    await this.tx.run((em) => em.update(User, { id: userId }, { lastSeenAt: at }));
+    await this.tx.write((em) => em.update(User, { id: userId }, { lastSeenAt: at }));
   }
 
   private async findOrFail(name: string): Promise<User> {
