@@ -3,15 +3,21 @@
 process.env.TZ = 'UTC';
 
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { configureApp } from './app.setup.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
-import { ConfigurationError } from './config/env.validation.js';
+import { ConfigurationError, validateEnvironment } from './config/env.validation.js';
 
 async function bootstrap(): Promise<void> {
-  // Imported here so that an invalid environment (checked when AppModule is defined) is reported cleanly.
+  // Check the environment (and .env, as ConfigModule reads it) before anything starts, so that a bad value
+  // is one clear message rather than a stack trace from inside ConfigModule.
+  if (existsSync('.env')) {
+    process.loadEnvFile('.env');
+  }
+  validateEnvironment(process.env);
   const { AppModule } = await import('./app.module.js');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
