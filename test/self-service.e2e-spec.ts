@@ -52,6 +52,12 @@ describe.each(TEST_DATABASES)('profiles and settings (%s)', (kind) => {
     const own = await patchProfile(me.name.toUpperCase(), { full_name: 'Myself' }, cookie).expect(200);
     expect(own.body.profile.full_name).toBe('Myself');
     expectError(await patchProfile(other.name, { full_name: 'Not me' }, cookie), 403, 'forbidden');
+    const alias = await patchProfile('me', { email_address: 'me@example.com' }, cookie).expect(200);
+    expect(alias.body).toMatchObject({
+      name: me.name,
+      profile: { full_name: 'Myself', email_address: 'me@example.com' },
+    });
+    expectError(await patchProfile('me', { full_name: 'x' }), 403, 'forbidden');
   });
 
   it('returns default settings, then applies changes field by field', async () => {

@@ -42,8 +42,11 @@ export class AuthorizationGuard implements CanActivate {
       return true; // the service answers with the allowed items only
     }
     const resource = resourceOf(rule.resource, req);
-    const self = lrn('user', principal.name).toLowerCase();
-    if (rule.allowSelf && principal.kind === 'user' && resource.toLowerCase() === self) {
+    const target = resource.toLowerCase();
+    const self =
+      principal.kind === 'user' &&
+      (target === lrn('user', principal.name).toLowerCase() || target === lrn('user', 'me'));
+    if (rule.allowSelf && self) {
       return true;
     }
     await this.authorization.assertAllowed(principal, rule.action, resource);

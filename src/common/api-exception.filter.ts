@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isForeignKeyViolation } from '../database/database-errors.js';
 import { ApiError, ERROR_TYPE_BY_STATUS, type ErrorType, type InvalidField } from './api-error.js';
 
 interface ErrorBody {
@@ -47,6 +48,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
         title: exception.title,
         status: exception.getStatus(),
         ...(exception.invalidFields ? { invalid_fields: exception.invalidFields } : {}),
+        request_id,
+      };
+    }
+    if (isForeignKeyViolation(exception)) {
+      // A row this write referenced was deleted by a concurrent request (locks cover the known cases).
+      return {
+        type: 'conflict',
+        title: 'Something this request refers to was changed by another request at the same time: retry',
+        status: 409,
         request_id,
       };
     }

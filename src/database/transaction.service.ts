@@ -55,6 +55,14 @@ export class TransactionService {
     }
   }
 
+  /**
+   * Shared row lock for rows a write will reference (FOR SHARE on PostgreSQL): a concurrent delete of
+   * them waits for this transaction, instead of breaking its foreign keys. SQLite is already serialised.
+   */
+  get shareLock(): FindOneOptions['lock'] {
+    return this.serialised ? undefined : { mode: 'pessimistic_read' };
+  }
+
   /** Row lock for read-modify-write inside run(): FOR UPDATE on PostgreSQL; SQLite is already serialised. */
   get rowLock(): FindOneOptions['lock'] {
     return this.serialised ? undefined : { mode: 'pessimistic_write' };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, In, Repository } from 'typeorm';
+import { type EntityManager, In, type ObjectLiteral, Repository, type SelectQueryBuilder } from 'typeorm';
 import { lrn } from '../auth/actions.js';
 import { AdministratorsService } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
@@ -280,7 +280,7 @@ export class GroupsService {
       ).map((row) => row.group_id),
     );
     if (change.set !== undefined) {
-      const wanted = await this.findAllOrFail(em, change.set, fields.set);
+      const wanted = (await this.findByFields(em, { [fields.set]: change.set }))[fields.set];
       const wantedIds = new Set(wanted.map((group) => group.id));
       const removedIds = [...currentIds].filter((id) => !wantedIds.has(id));
       return {
@@ -288,8 +288,9 @@ export class GroupsService {
         remove: removedIds.length > 0 ? await em.find(Group, { where: { id: In(removedIds) } }) : [],
       };
     }
-    const toAdd = await this.findAllOrFail(em, change.add ?? [], fields.add);
-    const toRemove = await this.findAllOrFail(em, change.remove ?? [], fields.remove);
+    const named = await this.findByFields(em, { [fields.add]: change.add ?? [], [fields.remove]: change.remove ?? [] });
+    const toAdd = named[fields.add];
+    const toRemove = named[fields.remove];
     const removedNames = new Set(toRemove.map((group) => group.name));
     return {
       add: toAdd.filter((group) => !removedNames.has(group.name) && !currentIds.has(group.id)),
@@ -326,19 +327,30 @@ export class GroupsService {
     }
   }
 
-  /** The groups with these names, inside the caller's transaction; a 404 naming every missing one. */
-  async findAllOrFail(em: EntityManager, names: string[], field: string): Promise<Group[]> {
-    const unique = [...new Set(names)];
-    if (unique.length === 0) {
-      return [];
-    }
-    const found = await em.find(Group, { where: { name: In(unique) } });
-    const missing = unique.filter((name) => !found.some((group) => group.name === name));
+  /**
+   * The groups named under each request field, inside the caller's transaction and share-locked (a
+   * concurrent delete waits). One 404 names every missing group, with an `invalid_fields` entry per field.
+   */
+  async findByFields(em: EntityManager, fields: Record<string, string[]>): Promise<Record<string, Group[]>> {
+    const unique = [...new Set(Object.values(fields).flat())];
+    const found =
+      unique.length > 0 ? await em.find(Group, { where: { name: In(unique) }, lock: this.tx.shareLock }) : [];
+    const byName = new Map(found.map((group) => [group.name, group]));
+    const missing = unique.filter((name) => !byName.has(name));
     if (missing.length > 0) {
       const title = `Group${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`;
-      throw ApiError.notFound(title, [{ name: field, error: 'not_found', title }]);
+      const invalidFields = Object.entries(fields)
+        .filter(([, names]) => names.some((name) => !byName.has(name)))
+        .map(([field, names]) => ({
+          name: field,
+          error: 'not_found' as const,
+          title: `Not found: ${[...new Set(names.filter((name) => !byName.has(name)))].join(', ')}`,
+        }));
+      throw ApiError.notFound(title, invalidFields);
     }
-    return found;
+    return Object.fromEntries(
+      Object.entries(fields).map(([field, names]) => [field, [...new Set(names)].map((name) => byName.get(name)!)]),
+    );
   }
 
   private async bindRoles(em: EntityManager, group: Group, names: string[], field: string): Promise<void> {
@@ -360,14 +372,12 @@ export class GroupsService {
     if (keys.length === 0) {
       return [];
     }
-    const users = await em
-      .createQueryBuilder()
+    const users = await this.shareLocked(em.createQueryBuilder())
       .select(['u.id AS id', 'u.name AS name', 'u.name_key AS key'])
       .from('users', 'u')
       .where('u.name_key IN (:...keys)', { keys })
       .getRawMany<{ id: string; name: string; key: string }>();
-    const accounts = await em
-      .createQueryBuilder()
+    const accounts = await this.shareLocked(em.createQueryBuilder())
       .select(['sa.id AS id', 'sa.name AS name', 'sa.is_builtin_admin AS builtin'])
       .from('service_accounts', 'sa')
       .where('sa.name IN (:...keys)', { keys })
@@ -388,6 +398,11 @@ export class GroupsService {
       throw ApiError.notFound(title, [{ name: field, error: 'not_found', title }]);
     }
     return resolved;
+  }
+
+  /** FOR SHARE on PostgreSQL (see TransactionService.shareLock); SQLite is serialised. */
+  private shareLocked<T extends SelectQueryBuilder<ObjectLiteral>>(qb: T): T {
+    return this.tx.shareLock ? qb.setLock('pessimistic_read') : qb;
   }
 
   private assertMayChangeMembers(principal: Principal, members: ResolvedMember[], resource: string): void {

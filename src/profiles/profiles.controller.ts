@@ -1,6 +1,8 @@
 import { Body, Controller, Param, Patch } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
-import { RequirePermission } from '../auth/access.decorators.js';
+import { CurrentPrincipal, RequirePermission } from '../auth/access.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { ApiError } from '../common/api-error.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { UserDto } from '../users/dto/user-response.dto.js';
 import { UpdateProfileDto } from './dto/update-profile.dto.js';
@@ -13,14 +15,24 @@ export class ProfilesController {
 
   @Patch(':name/profile')
   @RequirePermission(
-    "Update a user's profile",
+    "Update a user's profile (`me` for the signed-in user)",
     'iam:UpdateUserProfile',
     { from: 'param', kind: 'user', param: 'name' },
     { allowSelf: true },
   )
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  update(@Param('name') name: string, @Body() dto: UpdateProfileDto): Promise<UserDto> {
-    return this.profiles.update(name, dto);
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() dto: UpdateProfileDto,
+  ): Promise<UserDto> {
+    if (name.toLowerCase() !== 'me') {
+      return this.profiles.update(name, dto);
+    }
+    if (principal.kind !== 'user') {
+      throw ApiError.forbidden('/users/me/profile is for signed-in users; a service account has no profile');
+    }
+    return this.profiles.update(principal.name, dto);
   }
 }

@@ -114,7 +114,7 @@ export class RolesService {
     if (unique.length === 0) {
       return [];
     }
-    const found = await em.find(Role, { where: { name: In(unique) } });
+    const found = await em.find(Role, { where: { name: In(unique) }, lock: this.tx.shareLock });
     const missing = unique.filter((name) => !found.some((role) => role.name === name));
     if (missing.length > 0) {
       const title = `Role${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Not, Repository } from 'typeorm';
 import { AdministratorsService } from '../auth/administrators.service.js';
@@ -24,7 +24,7 @@ export interface NewSession {
 }
 
 @Injectable()
-export class SessionsService {
+export class SessionsService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -34,6 +34,11 @@ export class SessionsService {
     private readonly hasher: PasswordHasher,
     private readonly tx: TransactionService,
   ) {}
+
+  /** Expired sessions are refused anyway; this keeps the table from growing without bound. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(new Date()) }));
+  }
 
   /** Checks name and password; the same 401 for an unknown name, a wrong password or no password. */
   async login(username: string, password: string): Promise<NewSession> {
