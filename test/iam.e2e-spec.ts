@@ -381,6 +381,8 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
 
       // Administrators are for administrators.
       await createUser(t, rootUser).catch(() => undefined);
+      const rootGroups = await t.http().put(`/api/v1/users/${rootUser}/groups`).set(sa.auth).send({ set_groups: [] });
+      expectError(rootGroups, 403, 'forbidden');
       const password = await t
         .http()
         .put(`/api/v1/users/${rootUser}/password`)
@@ -464,7 +466,7 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
       const other = (await createGroup(t)).name;
       const sa = await principalWithPolicy([
         { effect: 'allow', action: ['iam:SetUserGroups', 'iam:GetUser'], resource: 'iam:user:*' },
-        { effect: 'allow', action: 'iam:UpdateGroupMembers', resource: `iam:group:${target}` },
+        { effect: 'allow', action: ['iam:UpdateGroupMembers', 'iam:UpdateGroup'], resource: `iam:group:${target}` },
       ]);
       const user = await createUser(t);
       const ok = await t
@@ -487,6 +489,29 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
           .patch(`/api/v1/groups/${other}`)
           .set(sa.auth)
           .send({ add_members: [user.name] }),
+        403,
+        'forbidden',
+      );
+      const viaGroup = await t
+        .http()
+        .patch(`/api/v1/groups/${target}`)
+        .set(sa.auth)
+        .send({ add_members: [other] });
+      expectError(viaGroup, 404, 'not_found'); // "other" is a group, not a principal
+      const newcomer = await createUser(t);
+      const added = await t
+        .http()
+        .patch(`/api/v1/groups/${target}`)
+        .set(sa.auth)
+        .send({ add_members: [newcomer.name] });
+      expect(added.status).toBe(200);
+      // Binding roles is iam:UpdateGroupRoles, which this principal does not have.
+      expectError(
+        await t
+          .http()
+          .patch(`/api/v1/groups/${target}`)
+          .set(sa.auth)
+          .send({ roles: [sa.role] }),
         403,
         'forbidden',
       );
