@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { SESSION_COOKIE_SECURITY } from './auth/access.decorators.js';
-import { SESSION_COOKIE } from './auth/session-cookie.strategy.js';
+import { SESSION_COOKIE } from './sessions/session-cookie.js';
 import { requestId } from './common/request-id.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
 

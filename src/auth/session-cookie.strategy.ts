@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-strategy';
+import { SESSION_COOKIE } from '../sessions/session-cookie.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { Principal } from './principal.js';
 
 export const SESSION_STRATEGY = 'session';
-export const SESSION_COOKIE = 'session_id';
 
 type Verify = (sessionId: string, done: (error: unknown, principal?: Principal | false) => void) => void;
 

@@ -1,7 +1,8 @@
 import type { CookieOptions } from 'express';
 import type { AuthConfig } from '../config/auth.config.js';
 
-export { SESSION_COOKIE } from '../auth/session-cookie.strategy.js';
+/** The cookie that carries a user's session id. */
+export const SESSION_COOKIE = 'session_id';
 
 /** HttpOnly, SameSite=Lax, Secure unless IAM_SESSION_COOKIE_SECURE=false (plain-HTTP development). */
 export function sessionCookieOptions(config: AuthConfig, expiresAt?: Date): CookieOptions {
