@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isForeignKeyViolation } from '../database/database-errors.js';
+import { isForeignKeyViolation, loggableError } from '../database/database-errors.js';
 import { ApiError, ERROR_TYPE_BY_STATUS, type ErrorType, type InvalidField } from './api-error.js';
 
 interface ErrorBody {
@@ -27,7 +27,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (body.status >= 500) {
       this.logger.error(
-        { err: exception, request_id: body.request_id, method: req.method, url: req.originalUrl },
+        { err: loggableError(exception), request_id: body.request_id, method: req.method, url: req.originalUrl },
         exception instanceof Error ? exception.stack : String(exception),
       );
     }

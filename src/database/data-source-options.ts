@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { DataSourceOptions, LoggerOptions } from 'typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config.js';
 import { Group } from '../groups/entities/group.entity.js';
 import { Profile } from '../profiles/entities/profile.entity.js';
@@ -10,6 +10,10 @@ import { UserSettings } from '../settings/entities/user-settings.entity.js';
 import { User } from '../users/entities/user.entity.js';
 import { postgresMigrations } from './migrations/postgres/postgres-migrations.js';
 import { sqliteMigrations } from './migrations/sqlite/sqlite-migrations.js';
+import { TypeOrmNestLogger } from './typeorm-logger.js';
+
+/** A statement slower than this is logged as a warning. */
+const SLOW_QUERY_MS = 1000;
 
 export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role];
 
@@ -23,7 +27,8 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     synchronize: false,
     migrationsRun: false, // run by runMigrations(), under a lock, when the app starts
     migrationsTableName: 'migrations',
-    logging: (config.logging ? 'all' : ['error', 'warn', 'migration']) as LoggerOptions,
+    logger: new TypeOrmNestLogger(config.logging),
+    maxQueryExecutionTime: SLOW_QUERY_MS,
   };
   if (config.url.startsWith('sqlite:')) {
     return {

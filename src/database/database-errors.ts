@@ -18,3 +18,15 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const code = (error.driverError as { code?: string } | undefined)?.code;
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
+
+/**
+ * What may be logged of an error: a failed statement keeps its SQL and the driver's code but loses its
+ * parameters, which carry password and token hashes.
+ */
+export function loggableError(error: unknown): unknown {
+  if (!(error instanceof QueryFailedError)) {
+    return error;
+  }
+  const code = (error.driverError as { code?: string } | undefined)?.code;
+  return { type: error.name, message: error.message, stack: error.stack, query: error.query, code };
+}

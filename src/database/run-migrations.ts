@@ -1,24 +1,36 @@
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 /** Arbitrary constant: the PostgreSQL advisory lock that serialises migrations across instances. */
 const MIGRATION_LOCK_KEY = 4_242_001;
 
 /**
- * Applies pending migrations. On PostgreSQL several instances may start at once, so the run holds a
- * session advisory lock: the first instance migrates, the others wait and then find nothing to do.
+ * Applies pending migrations and logs each one applied. On PostgreSQL several instances may start at once,
+ * so the run holds a session advisory lock: the first instance migrates, the others wait and then find
+ * nothing to do.
  */
 export async function runMigrations(dataSource: DataSource): Promise<void> {
   if (dataSource.options.type !== 'postgres') {
-    await dataSource.runMigrations({ transaction: 'each' });
+    logApplied(await dataSource.runMigrations({ transaction: 'each' }));
     return;
   }
   const lockRunner = dataSource.createQueryRunner();
   await lockRunner.connect();
   try {
     await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await dataSource.runMigrations({ transaction: 'each' });
+    logApplied(await dataSource.runMigrations({ transaction: 'each' }));
   } finally {
     await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lockRunner.release();
+  }
+}
+
+function logApplied(migrations: { name: string }[]): void {
+  const logger = new Logger('Migrations');
+  if (migrations.length === 0) {
+    logger.log('Schema is up to date');
+  }
+  for (const migration of migrations) {
+    logger.log(`Applied migration ${migration.name}`);
   }
 }
