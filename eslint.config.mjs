@@ -17,7 +17,20 @@ export default tseslint.config(
     rules: {
       eqeqeq: ['error', 'always'],
       curly: ['error', 'all'],
-      'no-restricted-imports': ['error', { patterns: ['../../../*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: ['../../../*'],
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['MinLength', 'MaxLength', 'Length'],
+              message:
+                'Use MinLength/MaxLength from src/common/validators (they count code points, as the database does).',
+            },
+          ],
+        },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',

@@ -8,6 +8,7 @@ import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { AuthorizationGuard } from './auth/authorization.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
+import { PathParamsPipe } from './common/path-params.pipe.js';
 import { createValidationPipe } from './common/validation.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
 import { authConfig } from './config/auth.config.js';
@@ -69,6 +70,7 @@ const API_MODULES = [
     RouterModule.register([{ path: API_PREFIX, children: API_MODULES }]),
   ],
   providers: [
+    { provide: APP_PIPE, useClass: PathParamsPipe },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     // Order matters: who is calling, then may they.

@@ -121,6 +121,32 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
       expect(names).toEqual(expect.arrayContaining(['policy.0.effect', 'policy.0.extra']));
     });
 
+    it('answers 400 for a policy whose statements are not objects, on create, replace and append', async () => {
+      const role = uniqueName('r');
+      await t.http().post('/api/v1/roles').set(adminAuth).send({ name: role }).expect(201);
+      for (const policy of [[[]], [null], ['allow'], [1], [[{ effect: 'allow', action: '*', resource: '*' }]]]) {
+        const created = await t
+          .http()
+          .post('/api/v1/roles')
+          .set(adminAuth)
+          .send({ name: uniqueName('r'), policy });
+        expect(expectError(created, 400, 'bad_request').invalid_fields).toEqual([
+          expect.objectContaining({ name: 'policy', error: 'invalid_type' }),
+        ]);
+        const replaced = await t.http().patch(`/api/v1/roles/${role}`).set(adminAuth).send({ policy });
+        expectError(replaced, 400, 'bad_request');
+      }
+      const appended = await t
+        .http()
+        .post(`/api/v1/roles/${role}/policy`)
+        .set(adminAuth)
+        .set('Content-Type', 'application/json')
+        .send('[{"effect":"allow","action":"*","resource":"*"}]');
+      expectError(appended, 400, 'bad_request');
+      const after = await t.http().get(`/api/v1/roles/${role}`).set(adminAuth).expect(200);
+      expect(after.body.policy).toEqual([]);
+    });
+
     it('unbinds a deleted role from its groups', async () => {
       const role = await createRole(uniqueName('r'), []);
       const group = uniqueName('g');

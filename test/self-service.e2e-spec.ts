@@ -92,6 +92,9 @@ describe.each(TEST_DATABASES)('profiles and settings (%s)', (kind) => {
       [{ timezone: '+01:00' }, 'timezone'],
       [{ language: 'not a tag!' }, 'language'],
       [{ language: 5 }, 'language'],
+      // 34 characters as sent, 39 once canonicalised ("sh" → "sr-Latn"): too long for the column.
+      [{ language: 'sh-u-ca-gregory-nu-latn-co-phonebk' }, 'language'],
+      [{ language: 'en-' + 'x'.repeat(40) }, 'language'],
       [{ colour: 'red' }, 'colour'],
     ] as const) {
       const res = await t

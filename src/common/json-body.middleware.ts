@@ -2,6 +2,7 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { appConfig, type AppConfig } from '../config/app.config.js';
 import { ApiError } from './api-error.js';
+import { UNSTORABLE_TEXT, UNSTORABLE_TEXT_MESSAGE } from './validators.js';
 
 interface BodyParserError {
   type?: string;
@@ -14,18 +15,41 @@ interface BodyParserError {
  */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-function forbiddenKeyIn(body: unknown): string | null {
-  const stack: unknown[] = [body];
-  while (stack.length > 0) {
-    const current = stack.pop();
-    if (typeof current !== 'object' || current === null) {
-      continue;
+/** Deeper than any request of this API; a bound that keeps every later recursive walk of the body safe. */
+export const MAX_BODY_DEPTH = 32;
+
+const fieldPath = (path: string[]) => (path.length > 0 ? path.join('.') : 'body');
+
+/**
+ * The first thing in a parsed body that no handler should see: a key Nest would drop, nesting deeper than
+ * MAX_BODY_DEPTH, or a key or string no database can store (see UNSTORABLE_TEXT).
+ */
+export function bodyProblem(value: unknown, path: string[] = []): ApiError | null {
+  if (typeof value === 'string') {
+    return UNSTORABLE_TEXT.test(value)
+      ? ApiError.invalidField(fieldPath(path), 'invalid_value', `${fieldPath(path)} ${UNSTORABLE_TEXT_MESSAGE}`)
+      : null;
+  }
+  if (typeof value !== 'object' || value === null) {
+    return null;
+  }
+  if (path.length >= MAX_BODY_DEPTH) {
+    return ApiError.badRequest(`Request body is nested more than ${MAX_BODY_DEPTH} levels deep`);
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      return ApiError.badRequest(`Request body may not use the key "${key}", at any depth`);
     }
-    for (const [key, value] of Object.entries(current)) {
-      if (FORBIDDEN_KEYS.has(key)) {
-        return key;
-      }
-      stack.push(value);
+    if (UNSTORABLE_TEXT.test(key)) {
+      return ApiError.invalidField(
+        fieldPath(path),
+        'invalid_value',
+        `${fieldPath(path)} has a key that ${UNSTORABLE_TEXT_MESSAGE}`,
+      );
+    }
+    const problem = bodyProblem(entry, [...path, key]);
+    if (problem !== null) {
+      return problem;
     }
   }
   return null;
@@ -53,15 +77,15 @@ function toApiError(cause: unknown, limit: string): ApiError {
 
 /**
  * Parses JSON request bodies (Nest's own parser is switched off) so that every failure is one of
- * our errors: malformed JSON 400, over BODY_LIMIT 413, a body that is not JSON 415, and a JSON
- * value that is not an object 400. A request without a body gets `{}`.
+ * our errors: malformed JSON 400, over BODY_LIMIT 413, a body that is not JSON 415, a JSON value
+ * that is not an object 400, and anything bodyProblem() finds 400. A request without a body gets `{}`.
  */
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: RequestHandler;
 
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
-    this.parse = express.json({ limit: config.bodyLimit, strict: true, type: () => true });
+    this.parse = express.json({ limit: config.bodyLimit, strict: false, type: () => true });
   }
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -80,9 +104,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw ApiError.badRequest('Request body must be a JSON object');
     }
-    const forbidden = forbiddenKeyIn(body);
-    if (forbidden !== null) {
-      throw ApiError.badRequest(`Request body may not use the key "${forbidden}", at any depth`);
+    const problem = bodyProblem(body);
+    if (problem !== null) {
+      throw problem;
     }
     next();
   }

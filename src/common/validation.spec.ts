@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
-import { IsOptional, IsString, MaxLength, MinLength, validate } from 'class-validator';
+import { IsOptional, IsString, validate } from 'class-validator';
 import { validationExceptionFactory } from './validation.js';
-import { IsMetadata } from './validators.js';
+import { IsMetadata, MaxLength, MinLength } from './validators.js';
 
 class Sample {
   @MinLength(1)
@@ -22,6 +22,18 @@ async function fieldsFor(body: object) {
 describe('validationExceptionFactory', () => {
   it('reports a wrong type as invalid_type even when length checks fail too', async () => {
     expect(await fieldsFor({ name: 5 })).toEqual([{ name: 'name', error: 'invalid_type' }]);
+  });
+
+  it('reports a missing required field as required, and null as invalid_type', async () => {
+    expect(await fieldsFor({})).toEqual([{ name: 'name', error: 'required' }]);
+    expect(await fieldsFor({ name: null })).toEqual([{ name: 'name', error: 'invalid_type' }]);
+  });
+
+  it('counts length in code points, as PostgreSQL does: a variation selector counts, a surrogate pair is one', async () => {
+    expect(await fieldsFor({ name: '\u2764\uFE0F'.repeat(3) })).toEqual([{ name: 'name', error: 'too_long' }]);
+    expect(await fieldsFor({ name: 'a\uFE0F'.repeat(2) })).toEqual([]);
+    expect(await fieldsFor({ name: '\u{1F600}'.repeat(5) })).toEqual([]);
+    expect(await fieldsFor({ name: '\u{1F600}'.repeat(6) })).toEqual([{ name: 'name', error: 'too_long' }]);
   });
 
   it('tells too_short from too_long', async () => {

@@ -27,6 +27,7 @@ const CODE_BY_CONSTRAINT: [string, FieldErrorCode][] = [
   ['isActionList', 'invalid_value'],
   ['isResourceList', 'invalid_value'],
   ['isNestedObject', 'invalid_type'],
+  ['nestedValidation', 'invalid_type'],
   ['isBcp47LanguageTag', 'invalid_value'],
   ['metadataShape', 'invalid_type'],
   ['metadataSize', 'too_many'],
@@ -38,9 +39,13 @@ function fieldErrors(errors: ValidationError[], prefix = ''): InvalidField[] {
     const name = prefix ? `${prefix}.${error.property}` : error.property;
     const constraints = error.constraints ?? {};
     const names = Object.keys(constraints);
-    const fromChildren = fieldErrors(error.children ?? [], name);
     if (names.length === 0) {
-      return fromChildren;
+      return fieldErrors(error.children ?? [], name);
+    }
+    // A field that is itself wrong (say, a list whose entries are not all objects) is reported alone: what its
+    // entries' own validators say about a wrong shape is noise.
+    if (error.value === undefined && !names.includes('whitelistValidation')) {
+      return [{ name, error: 'required' as const, title: `${name} is required` }];
     }
     const [constraint, code] = CODE_BY_CONSTRAINT.find(([known]) => names.includes(known)) ?? [
       names[0],
@@ -50,7 +55,7 @@ function fieldErrors(errors: ValidationError[], prefix = ''): InvalidField[] {
       constraint === 'whitelistValidation'
         ? `${name} is not a known field`
         : (constraints[constraint] ?? `${name} is invalid`);
-    return [{ name, error: code, title }, ...fromChildren];
+    return [{ name, error: code, title }];
   });
 }
 
@@ -71,7 +76,8 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     forbidUnknownValues: true,
-    validationError: { target: false, value: false },
+    // The value is read only to tell a missing field (`required`) from a wrong one; it is never shown.
+    validationError: { target: false, value: true },
     exceptionFactory: validationExceptionFactory,
   });
 }

@@ -13,10 +13,55 @@ export const SLUG_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** No whitespace, control characters or `/`. Length is checked separately (1–100). */
 export const USER_NAME_PATTERN = /^[^\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}/]+$/u;
 
+/**
+ * Text no database here can store faithfully: NUL (PostgreSQL refuses it in text) and lone UTF-16 surrogates
+ * (not Unicode; they would be stored as U+FFFD, so the name sent is never found again). Refused in every
+ * body string and key (JsonBodyMiddleware) and in every path parameter (PathParamsPipe).
+ */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+export const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
+export const UNSTORABLE_TEXT_MESSAGE =
+  'contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored';
+
 /** Names that would shadow a route (`/users/me`). */
 export const RESERVED_USER_NAMES = ['me'];
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
+
+/**
+ * A string's length in characters as PostgreSQL's varchar(n) counts them: Unicode code points. (class-validator's
+ * own MinLength/MaxLength do not count a U+FE0E/U+FE0F variation selector, so a string they accept could
+ * overflow its column.)
+ */
+export const characterCount = (value: string): number =>
+  value.length - (value.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+
+function lengthConstraint(name: 'minLength' | 'maxLength', limit: number, options?: ValidationOptions) {
+  const within = (length: number) => (name === 'minLength' ? length >= limit : length <= limit);
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      constraints: [limit],
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || within(characterCount(value)),
+        defaultMessage: () =>
+          `${String(propertyName)} must be ${name === 'minLength' ? 'at least' : 'at most'} ${limit} ` +
+          `character${limit === 1 ? '' : 's'} long`,
+      },
+    });
+}
+
+/**
+ * At least `min` characters (code points). Use this, not class-validator's MinLength (lint forbids that one);
+ * the swagger plugin reads it by name all the same and documents `minLength`.
+ */
+export const MinLength = (min: number, options?: ValidationOptions) => lengthConstraint('minLength', min, options);
+
+/** At most `max` characters (code points), as the database counts them; documented as `maxLength`. */
+export const MaxLength = (max: number, options?: ValidationOptions) => lengthConstraint('maxLength', max, options);
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -30,4 +30,11 @@ describe('canonicalLanguageTag', () => {
   it.each(['not a tag!', 'en_', '', 'x'])('rejects %p', (input) => {
     expect(canonicalLanguageTag(input)).toBeNull();
   });
+
+  it('rejects a tag whose canonical form outgrows 35 characters, though the tag as sent fits', () => {
+    const tag = 'sh-u-ca-gregory-nu-latn-co-phonebk';
+    expect(tag.length).toBeLessThanOrEqual(35);
+    expect(Intl.getCanonicalLocales(tag)[0].length).toBeGreaterThan(35);
+    expect(canonicalLanguageTag(tag)).toBeNull();
+  });
 });

@@ -21,13 +21,21 @@ export function canonicalTimeZone(value: string): string | null {
   return KNOWN_ZONES.get(value.toLowerCase()) ?? value;
 }
 
-/** The canonical form of a BCP 47 tag ("en-gb" → "en-GB"), or null when it is not well-formed. */
+/** The longest language tag stored (RFC 5646 asks implementations to support at least 35 characters). */
+export const LANGUAGE_TAG_MAX_LENGTH = 35;
+
+/**
+ * The canonical form of a BCP 47 tag ("en-gb" → "en-GB"), or null when it is not well-formed or its canonical
+ * form is longer than LANGUAGE_TAG_MAX_LENGTH (canonicalisation can lengthen a tag: "sh" → "sr-Latn").
+ */
 export function canonicalLanguageTag(value: string): string | null {
+  let canonical: string | undefined;
   try {
-    return Intl.getCanonicalLocales(value)[0] ?? null;
+    canonical = Intl.getCanonicalLocales(value)[0];
   } catch {
     return null;
   }
+  return canonical !== undefined && canonical.length <= LANGUAGE_TAG_MAX_LENGTH ? canonical : null;
 }
 
 export function IsIanaTimeZone() {
@@ -51,7 +59,9 @@ export function IsBcp47LanguageTag() {
       propertyName: String(propertyName),
       validator: {
         validate: (value: unknown) => typeof value === 'string' && canonicalLanguageTag(value) !== null,
-        defaultMessage: () => `${String(propertyName)} must be a BCP 47 language tag such as "en" or "en-GB"`,
+        defaultMessage: () =>
+          `${String(propertyName)} must be a BCP 47 language tag such as "en" or "en-GB", ` +
+          `at most ${LANGUAGE_TAG_MAX_LENGTH} characters in its canonical form`,
       },
     });
 }

@@ -1,5 +1,12 @@
-import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN, OptionalNotNull } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsString, Matches } from 'class-validator';
+import {
+  IsMetadata,
+  SLUG_NAME_MESSAGE,
+  SLUG_NAME_PATTERN,
+  OptionalNotNull,
+  MaxLength,
+  MinLength,
+} from '../../common/validators.js';
 
 export const MAX_LIST = 500;
 

@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsArray, IsString, MaxLength } from 'class-validator';
-import { OptionalNotNull } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsString } from 'class-validator';
+import { OptionalNotNull, MaxLength } from '../../common/validators.js';
 
 const MAX_GROUPS = 500;
 

@@ -1,6 +1,6 @@
 import { PickType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsString, MaxLength } from 'class-validator';
-import { IsMetadata, OptionalNotNull } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsString } from 'class-validator';
+import { IsMetadata, OptionalNotNull, MaxLength } from '../../common/validators.js';
 import { CreateGroupDto, MAX_LIST } from './create-group.dto.js';
 
 /**

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsOptional, IsString, ValidateIf } from 'class-validator';
+import { MaxLength } from '../../common/validators.js';
 
 /** Absent fields stay as they are; `null` or `""` clears a field. */
 export class UpdateProfileDto {

@@ -1,6 +1,13 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
-import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN, OptionalNotNull } from '../../common/validators.js';
+import { ArrayMaxSize, IsArray, IsObject, IsString, Matches, ValidateNested } from 'class-validator';
+import {
+  IsMetadata,
+  SLUG_NAME_MESSAGE,
+  SLUG_NAME_PATTERN,
+  OptionalNotNull,
+  MaxLength,
+  MinLength,
+} from '../../common/validators.js';
 import { PolicyStatementDto } from './policy-statement.dto.js';
 
 export const MAX_STATEMENTS = 100;
@@ -30,6 +37,7 @@ export class CreateRoleDto {
   @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_STATEMENTS)
+  @IsObject({ each: true, message: 'each statement in policy must be an object' })
   @ValidateNested({ each: true })
   @Type(() => PolicyStatementDto)
   policy?: PolicyStatementDto[];

@@ -1,5 +1,12 @@
-import { IsISO8601, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsMetadata, SLUG_NAME_MESSAGE, SLUG_NAME_PATTERN, OptionalNotNull } from '../../common/validators.js';
+import { IsISO8601, IsString, Matches } from 'class-validator';
+import {
+  IsMetadata,
+  SLUG_NAME_MESSAGE,
+  SLUG_NAME_PATTERN,
+  OptionalNotNull,
+  MaxLength,
+  MinLength,
+} from '../../common/validators.js';
 
 export class CreateServiceAccountDto {
   /** Unique among users and service accounts; 1–63 lower-case letters, digits or hyphens. @example "ci-deployer" */

@@ -1,4 +1,5 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString } from 'class-validator';
+import { MaxLength, MinLength } from '../../common/validators.js';
 
 export class LoginDto {
   /** @example "mary.jane@doe.net" */

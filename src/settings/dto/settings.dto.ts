@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsString, MaxLength } from 'class-validator';
-import { OptionalNotNull } from '../../common/validators.js';
+import { IsIn, IsString } from 'class-validator';
+import { OptionalNotNull, MaxLength } from '../../common/validators.js';
 import { type Theme, THEMES, type WeekStart, WEEK_STARTS } from '../entities/user-settings.entity.js';
-import { IsBcp47LanguageTag, IsIanaTimeZone } from '../settings.validators.js';
+import { IsBcp47LanguageTag, IsIanaTimeZone, LANGUAGE_TAG_MAX_LENGTH } from '../settings.validators.js';
 
 export class SettingsDto {
   @ApiProperty({ enum: THEMES, example: 'system' })
@@ -32,7 +32,7 @@ export class UpdateSettingsDto {
   /** BCP 47 language tag, e.g. "en", "en-GB", "pt-BR". @example "en-GB" */
   @OptionalNotNull()
   @IsBcp47LanguageTag()
-  @MaxLength(35)
+  @MaxLength(LANGUAGE_TAG_MAX_LENGTH)
   @IsString()
   language?: string;
 

@@ -1,10 +1,12 @@
-import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
 import {
   IsMetadata,
   IsNotReservedUserName,
   USER_NAME_MESSAGE,
   USER_NAME_PATTERN,
   OptionalNotNull,
+  MaxLength,
+  MinLength,
 } from '../../common/validators.js';
 
 export class CreateUserDto {
