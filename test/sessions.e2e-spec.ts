@@ -1,4 +1,8 @@
-import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { ConfigurationError } from '../src/config/env.validation.js';
+import { User } from '../src/users/entities/user.entity.js';
+import { createTestApp, TEST_DATABASES, type TestApp, type TestDatabase } from './utils/create-app.js';
 import { adminAuth, createUser, expectError, sessionCookieOf, signedInUser, uniqueName } from './utils/fixtures.js';
 
 describe.each(TEST_DATABASES)('sign-in, sessions, passwords and administrators (%s)', (kind) => {
@@ -221,6 +225,64 @@ describe.each(TEST_DATABASES)('bootstrap administrator (%s)', (kind) => {
       expect(admins.body.items.filter((a: { name: string }) => a.name === 'admin')).toHaveLength(1);
     } finally {
       await third.close();
+    }
+  });
+
+  /** An app whose administrator is the service account `ops` (as well as the built-in `admin`). */
+  async function withOpsAdministrator(database?: TestDatabase) {
+    const t = await createTestApp(kind, { database, auth: { administrators: ['ops'] } });
+    const ops = await t.http().post('/api/v1/service-accounts').set(adminAuth).send({ name: 'ops' }).expect(201);
+    return { t, opsAuth: { Authorization: `Bearer ${ops.body.token as string}` } };
+  }
+
+  it('keeps the name admin for the built-in service account, even once it is deleted', async () => {
+    const { t, opsAuth } = await withOpsAdministrator();
+    try {
+      await t.http().delete('/api/v1/service-accounts/admin').set(opsAuth).expect(204);
+      for (const name of ['admin', 'Admin', 'ADMIN']) {
+        expectError(await t.http().post('/api/v1/users').set(opsAuth).send({ name }), 409, 'conflict');
+      }
+      const users = await t.http().get('/api/v1/users').set(opsAuth).expect(200);
+      expect(users.body.items.map((u: { name: string }) => u.name.toLowerCase())).not.toContain('admin');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses to start rather than create admin beside a user of that name, and starts once it is gone', async () => {
+    const { t: first, opsAuth } = await withOpsAdministrator();
+    const { database } = first;
+    await first.http().delete('/api/v1/service-accounts/admin').set(opsAuth).expect(204);
+    // A user named "Admin", as an earlier release allowed once the built-in account was deleted.
+    await first.app.get(DataSource).getRepository(User).insert({
+      id: randomUUID(),
+      name: 'Admin',
+      nameKey: 'admin',
+      displayName: 'Admin',
+      metadata: {},
+      createdAt: new Date(),
+    });
+    await first.close({ keepDatabase: true });
+    try {
+      // IAM_BOOTSTRAP_TOKEN set: the built-in account would be created, and its name is a user's.
+      const refused = createTestApp(kind, { database });
+      await expect(refused).rejects.toThrow(ConfigurationError);
+      await expect(refused).rejects.toThrow(/user named "Admin".*delete/is);
+      // Without it (and with another administrator) nothing is created: the service starts, the user is
+      // deleted, and the next start with IAM_BOOTSTRAP_TOKEN creates the built-in account.
+      const second = await createTestApp(kind, {
+        database,
+        auth: { bootstrapToken: undefined, administrators: ['ops'] },
+      });
+      const accounts = await second.http().get('/api/v1/service-accounts').set(opsAuth).expect(200);
+      expect(accounts.body.items.map((a: { name: string }) => a.name)).toEqual(['ops']);
+      await second.http().delete('/api/v1/users/admin').set(opsAuth).expect(204);
+      await second.close({ keepDatabase: true });
+      const third = await createTestApp(kind, { database });
+      await third.http().get('/api/v1/service-accounts/admin').set(adminAuth).expect(200);
+      await third.close({ keepDatabase: true });
+    } finally {
+      await database.drop();
     }
   });
 });

@@ -2,6 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 
 /**
+ * The built-in administrator service account's name. It is this account's alone: users may not take it
+ * (users and service accounts share one namespace), even while the account is deleted, since the next
+ * start-up may create it again.
+ */
+export const BUILTIN_ADMIN_NAME = 'admin';
+
+/**
  * Who holds root access: the principals named in IAM_ADMINISTRATORS (matched without regard to
  * case), and the built-in `admin` service account.
  */

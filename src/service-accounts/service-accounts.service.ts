@@ -3,13 +3,14 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
 import { lrn } from '../auth/actions.js';
-import { AdministratorsService } from '../auth/administrators.service.js';
+import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
 import { digestsEqual, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { patchMetadata } from '../common/metadata.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { ConfigurationError } from '../config/env.validation.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
 import type { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
@@ -30,7 +31,6 @@ import {
   SERVICE_ACCOUNT_TOKEN_PREFIX,
 } from './service-account-token.js';
 
-export const BUILTIN_ADMIN_NAME = 'admin';
 const MAX_TOKEN_LENGTH = 512;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -257,15 +257,29 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   private async ensureBuiltinAdmin(): Promise<void> {
     const configuredToken = this.config.bootstrapToken;
     const freshToken = await this.tx.run(async (em) => {
+      // Under the principal-names lock, so that no user of that name appears between the check and the insert.
       await this.tx.lockPrincipalNames(em);
       const existing = await em.findOne(ServiceAccount, {
         where: { name: BUILTIN_ADMIN_NAME },
         select: { id: true, tokenHash: true, isBuiltinAdmin: true, tokenExpiresAt: true },
       });
+      const user = await em.findOne(User, { where: { nameKey: BUILTIN_ADMIN_NAME }, select: { id: true, name: true } });
+      const insert = async (tokenHash: string) => {
+        if (user) {
+          throw builtinAdminNameTaken(user.name);
+        }
+        await em.insert(ServiceAccount, this.builtinAdmin(tokenHash));
+      };
+      if (existing && user) {
+        this.logger.error(
+          `The user "${user.name}" and the built-in service account "${BUILTIN_ADMIN_NAME}" share one name ` +
+            '(an earlier release allowed it): delete that user, or rename it in the database',
+        );
+      }
       if (configuredToken !== undefined) {
         const digest = hashSecret(configuredToken);
         if (!existing) {
-          await em.insert(ServiceAccount, this.builtinAdmin(digest));
+          await insert(digest);
         } else if (existing.tokenHash !== digest || !existing.isBuiltinAdmin || existing.tokenExpiresAt) {
           await em.update(
             ServiceAccount,
@@ -283,7 +297,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       if (existing) {
         await em.update(ServiceAccount, { id: existing.id }, { tokenHash: hashSecret(token), isBuiltinAdmin: true });
       } else {
-        await em.insert(ServiceAccount, this.builtinAdmin(hashSecret(token)));
+        await insert(hashSecret(token));
       }
       return token;
     });
@@ -322,4 +336,18 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       lastSeenAt: null,
     };
   }
+}
+
+/**
+ * A user holds the built-in account's name (possible only with data from before the name was reserved):
+ * creating the account would give two principals one name, so the service does not start.
+ */
+function builtinAdminNameTaken(userName: string): ConfigurationError {
+  return new ConfigurationError(
+    `Cannot create the built-in service account "${BUILTIN_ADMIN_NAME}": a user named "${userName}" holds ` +
+      'that name (users and service accounts share one namespace, without regard to case). Delete that user, ' +
+      'or rename it in the database, then start again. To delete it through the API, start once without ' +
+      'IAM_BOOTSTRAP_TOKEN and with IAM_ADMINISTRATORS naming an existing principal you can authenticate as, and ' +
+      `send DELETE /api/v1/users/${encodeURIComponent(userName)}.`,
+  );
 }

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
 import { lrn } from '../auth/actions.js';
-import { AdministratorsService } from '../auth/administrators.service.js';
+import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
@@ -78,6 +78,12 @@ export class UsersService {
       'iam:CreateUser',
       lrn('user', dto.name),
     );
+    if (userNameKey(dto.name) === BUILTIN_ADMIN_NAME) {
+      throw ApiError.conflict(
+        `The name "${dto.name}" belongs to the built-in service account "${BUILTIN_ADMIN_NAME}" ` +
+          '(names are compared without regard to case)',
+      );
+    }
     const user = this.users.create({
       id: randomUUID(),
       name: dto.name,

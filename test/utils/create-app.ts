@@ -103,7 +103,13 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
     logger: process.env.TEST_LOG ? ['error', 'warn'] : false,
   });
   configureApp(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // A start-up failure under test: release the database connections before reporting it.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const server = app.getHttpServer();
   return {
     app,

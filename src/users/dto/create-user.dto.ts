@@ -12,7 +12,8 @@ import {
 export class CreateUserDto {
   /**
    * Unique without regard to case, stored as given. 1–100 characters; no whitespace, control
-   * characters or "/"; not "me". E-mail-like names are fine.
+   * characters or "/"; not "me" (400), nor "admin", the built-in service account's name (409). E-mail-like
+   * names are fine.
    * @example "mary.jane@doe.net"
    */
   @IsNotReservedUserName()
