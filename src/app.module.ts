@@ -8,9 +8,10 @@ import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { AuthorizationGuard } from './auth/authorization.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
+import { loggerParams } from './common/logging.js';
 import { PathParamsPipe } from './common/path-params.pipe.js';
 import { createValidationPipe } from './common/validation.js';
-import { appConfig, type AppConfig } from './config/app.config.js';
+import { appConfig } from './config/app.config.js';
 import { authConfig } from './config/auth.config.js';
 import { databaseConfig } from './config/database.config.js';
 import { validateEnvironment } from './config/env.validation.js';
@@ -43,26 +44,7 @@ const API_MODULES = [
       load: [appConfig, authConfig, databaseConfig],
       validate: validateEnvironment,
     }),
-    LoggerModule.forRootAsync({
-      inject: [appConfig.KEY],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          genReqId: (req) => req.id, // set by requestId(), first middleware of all
-          // One short line per request: no headers (and so no credentials) in the log.
-          serializers: {
-            req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-              id: req.id,
-              method: req.method,
-              url: req.url,
-              remoteAddress: req.remoteAddress,
-            }),
-            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-          },
-          autoLogging: { ignore: (req) => req.url === '/health' },
-        },
-      }),
-    }),
+    LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: loggerParams }),
     DatabaseModule,
     AuthModule,
     ...API_MODULES,

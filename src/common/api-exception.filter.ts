@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { isForeignKeyViolation, loggableError } from '../database/database-errors.js';
 import { ApiError, ERROR_TYPE_BY_STATUS, type ErrorType, type InvalidField } from './api-error.js';
+import { loggableUrl } from './logging.js';
 
 interface ErrorBody {
   type: ErrorType;
@@ -27,7 +28,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
     if (body.status >= 500) {
       this.logger.error(
-        { err: loggableError(exception), request_id: body.request_id, method: req.method, url: req.originalUrl },
+        {
+          err: loggableError(exception),
+          request_id: body.request_id,
+          method: req.method,
+          url: loggableUrl(req.originalUrl),
+        },
         exception instanceof Error ? exception.stack : String(exception),
       );
     }

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
+import { loggerParams } from '../../src/common/logging.js';
 import { appConfig, type AppConfig } from '../../src/config/app.config.js';
 import { authConfig, type AuthConfig } from '../../src/config/auth.config.js';
 import { databaseConfig, type DatabaseConfig } from '../../src/config/database.config.js';
@@ -64,6 +67,11 @@ export interface TestAppOptions {
   database?: TestDatabase;
   auth?: Partial<AuthConfig>;
   app?: Partial<AppConfig>;
+  /**
+   * Where the app's pino log goes (with `app.logLevel` above `silent`). nestjs-pino keeps one pino-http
+   * instance per process (per test file under jest): the first app of a file fixes level and destination.
+   */
+  logDestination?: DestinationStream;
 }
 
 export interface TestApp {
@@ -81,7 +89,7 @@ export interface TestApp {
  */
 export async function createTestApp(kind: TestDatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase(kind));
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+  const builder = Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(databaseConfig.KEY)
     .useValue({ url: database.url, logging: false } satisfies DatabaseConfig)
     .overrideProvider(authConfig.KEY)
@@ -95,8 +103,18 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
       ...options.auth,
     } satisfies AuthConfig)
     .overrideProvider(appConfig.KEY)
-    .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', ...options.app } satisfies AppConfig)
-    .compile();
+    .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', ...options.app } satisfies AppConfig);
+  const { logDestination } = options;
+  if (logDestination) {
+    builder.overrideProvider(PARAMS_PROVIDER_TOKEN).useFactory({
+      inject: [appConfig.KEY],
+      factory: (config: AppConfig) => {
+        const params = loggerParams(config);
+        return { ...params, pinoHttp: [params.pinoHttp, logDestination] };
+      },
+    });
+  }
+  const moduleRef = await builder.compile();
   // TEST_LOG=1 shows Nest's log (stack traces of 500s included) while debugging a test.
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     bodyParser: false,
