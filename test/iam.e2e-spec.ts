@@ -340,6 +340,78 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
       expect(shown.body.token_expired).toBe(true);
     });
 
+    it('takes token_expires_at as an RFC 3339 date-time with a time zone, and reads it exactly', async () => {
+      const y = new Date().getUTCFullYear() + 2;
+      const accepted: [string, string][] = [
+        [`${y}-01-31T12:00:00Z`, `${y}-01-31T12:00:00.000Z`],
+        [`${y}-01-31T12:00:00+02:00`, `${y}-01-31T10:00:00.000Z`],
+        [`${y}-01-31T12:00:00.123456-01:30`, `${y}-01-31T13:30:00.123Z`],
+        [`${y}-12-31T23:59:59.9-00:00`, `${y}-12-31T23:59:59.900Z`],
+        [`${y}-01-31t12:00:00z`, `${y}-01-31T12:00:00.000Z`],
+        [`2096-02-29T00:00:00Z`, `2096-02-29T00:00:00.000Z`],
+      ];
+      for (const [given, stored] of accepted) {
+        const account = await createServiceAccount(uniqueName('sa'), { token_expires_at: given });
+        expect({ given, stored: account.token_expires_at }).toEqual({ given, stored });
+        const renewed = await t
+          .http()
+          .post(`/api/v1/service-accounts/${account.name}/renew-token`)
+          .set(adminAuth)
+          .send({ token_expires_at: given });
+        expect({ given, status: renewed.status, stored: renewed.body.token_expires_at }).toEqual({
+          given,
+          status: 200,
+          stored,
+        });
+      }
+      const refused = [
+        `${y}-123`, // ordinal date
+        `${y}-W05-3`, // week date
+        `${y}0131T120000Z`, // basic format
+        `${y}-01-31`, // a date alone: which time, which zone?
+        `${y}-01-31T12:00:00`, // no time zone
+        `${y}-01-31T12:00Z`, // no seconds
+        `${y}-01-31 12:00:00Z`,
+        `${y}-13-01T00:00:00Z`,
+        `${y}-00-10T00:00:00Z`,
+        `${y}-02-30T00:00:00Z`,
+        `2097-02-29T00:00:00Z`,
+        `${y}-04-31T00:00:00Z`,
+        `${y}-01-31T24:00:00Z`,
+        `${y}-01-31T12:60:00Z`,
+        `${y}-01-31T12:00:60Z`,
+        `${y}-01-31T12:00:00+24:00`,
+        `${y}-01-31T12:00:00+02`,
+        `${y}-01-31T12:00:00.Z`,
+        '275760-09-14T00:00:00Z',
+        '+275760-09-14T00:00:00Z',
+        '9999-12-31T23:59:59-00:01', // year 10000 in UTC
+        `${y}-01-31T12:00:00Z\n`,
+        ` ${y}-01-31T12:00:00Z`,
+      ];
+      const account = await createServiceAccount();
+      for (const value of refused) {
+        for (const res of [
+          await t
+            .http()
+            .post('/api/v1/service-accounts')
+            .set(adminAuth)
+            .send({ name: uniqueName('sa'), token_expires_at: value }),
+          await t
+            .http()
+            .post(`/api/v1/service-accounts/${account.name}/renew-token`)
+            .set(adminAuth)
+            .send({ token_expires_at: value }),
+        ]) {
+          expect({ value, status: res.status }).toEqual({ value, status: 400 });
+          expect({ value, fields: expectError(res, 400, 'bad_request').invalid_fields }).toEqual({
+            value,
+            fields: [expect.objectContaining({ name: 'token_expires_at', error: 'invalid_format' })],
+          });
+        }
+      }
+    });
+
     it('lets exactly one of concurrent user and service-account creates of one name win', async () => {
       const name = uniqueName('contested');
       const results = await Promise.all(

@@ -8,7 +8,10 @@ interface Operation {
   responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
 }
 interface Schema {
-  properties?: Record<string, { minLength?: number; maxLength?: number; pattern?: string }>;
+  properties?: Record<
+    string,
+    { type?: string; format?: string; minLength?: number; maxLength?: number; pattern?: string }
+  >;
   required?: string[];
 }
 interface OpenApiDoc {
@@ -113,6 +116,14 @@ describe('OpenAPI document', () => {
     expect(create.properties?.display_name).toMatchObject({ minLength: 1, maxLength: 150 });
     expect(doc.components.schemas.CreateGroupDto.properties?.name).toMatchObject({ minLength: 1, maxLength: 63 });
     expect(doc.components.schemas.UpdateProfileDto.properties?.email_address).toMatchObject({ maxLength: 100 });
+    for (const dto of ['CreateServiceAccountDto', 'RenewTokenDto']) {
+      const schema = doc.components.schemas[dto];
+      expect({ dto, expiry: schema.properties?.token_expires_at }).toEqual({
+        dto,
+        expiry: expect.objectContaining({ type: 'string', format: 'date-time' }),
+      });
+      expect(schema.required ?? []).not.toContain('token_expires_at');
+    }
   });
 
   it('describes error responses with the one error body', () => {

@@ -12,7 +12,7 @@ const CODE_BY_CONSTRAINT: [string, FieldErrorCode][] = [
   ['isBoolean', 'invalid_type'],
   ['isInt', 'invalid_type'],
   ['isDate', 'invalid_type'],
-  ['isISO8601', 'invalid_format'],
+  ['isRfc3339DateTime', 'invalid_format'],
   ['minLength', 'too_short'],
   ['arrayMinSize', 'too_short'],
   ['maxLength', 'too_long'],

@@ -163,6 +163,72 @@ export function IsNotReservedUserName() {
     });
 }
 
+/**
+ * RFC 3339 `date-time` (what OpenAPI's `format: date-time` means): `2027-01-31T12:00:00Z`, `…+02:00`,
+ * fractional seconds allowed. T and Z may be lower case (RFC 3339 §5.6). A date alone, a time without
+ * a zone, and the other ISO 8601 forms (ordinal, week, basic) are not accepted.
+ */
+const RFC3339_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const daysIn = (year: number, month: number) =>
+  month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1];
+
+/**
+ * The instant an RFC 3339 date-time names, or null when the text is not one or names no real time
+ * (month 13, 30 February, 24:00, a leap second, offset +24:00, a UTC year outside 0000–9999). Read
+ * field by field rather than by `new Date(text)`, which accepts other forms and rolls 30 February over
+ * into March. Fractions of a second beyond the millisecond are dropped.
+ */
+export function parseRfc3339DateTime(text: string): Date | null {
+  const match = RFC3339_DATE_TIME.exec(text);
+  if (!match) {
+    return null;
+  }
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const [fraction = '', sign, offsetHour = '0', offsetMinute = '0'] = match.slice(7);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysIn(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    Number(offsetHour) > 23 ||
+    Number(offsetMinute) > 59
+  ) {
+    return null;
+  }
+  const offsetMinutes = (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute));
+  const at = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
+  at.setUTCFullYear(year, month - 1, day);
+  at.setUTCHours(hour, minute - offsetMinutes, second, Number(fraction.slice(0, 3).padEnd(3, '0')));
+  // An offset can carry 9999-12-31 into year 10000, which not every database stores as a date.
+  return at.getUTCFullYear() >= 0 && at.getUTCFullYear() <= 9999 ? at : null;
+}
+
+/** An RFC 3339 date-time with a time zone (see parseRfc3339DateTime); `format: date-time` in OpenAPI. */
+export function IsRfc3339DateTime() {
+  return applyDecorators(
+    ApiProperty({ type: String, format: 'date-time' }),
+    (target: object, propertyName: string | symbol) =>
+      registerDecorator({
+        name: 'isRfc3339DateTime',
+        target: target.constructor,
+        propertyName: String(propertyName),
+        validator: {
+          validate: (value: unknown) => typeof value === 'string' && parseRfc3339DateTime(value) !== null,
+          defaultMessage: () =>
+            `${String(propertyName)} must be an RFC 3339 date-time with a time zone, such as ` +
+            '2027-01-31T12:00:00Z or 2027-01-31T14:00:00+02:00',
+        },
+      }),
+  );
+}
+
 export const USER_NAME_MESSAGE = '$property must not contain whitespace, control characters or "/"';
 export const SLUG_NAME_MESSAGE =
   '$property must be lower-case letters, digits and hyphens, not starting or ending with a hyphen';

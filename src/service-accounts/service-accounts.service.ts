@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import { digestsEqual, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { patchMetadata } from '../common/metadata.js';
+import { parseRfc3339DateTime } from '../common/validators.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { ConfigurationError } from '../config/env.validation.js';
 import { isUniqueViolation } from '../database/database-errors.js';
@@ -235,9 +236,13 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       }
       return null;
     }
-    const at = new Date(requested);
+    const at = parseRfc3339DateTime(requested);
+    if (!at) {
+      // The DTOs' validator refuses it first; never fall back to new Date(), which guesses.
+      throw ApiError.invalidField(field, 'invalid_format', `${field} must be an RFC 3339 date-time with a time zone`);
+    }
     const now = Date.now();
-    if (Number.isNaN(at.getTime()) || at.getTime() <= now) {
+    if (at.getTime() <= now) {
       throw ApiError.invalidField(field, 'invalid_value', `${field} must be in the future`);
     }
     if (maxDays !== undefined && at.getTime() > now + maxDays * DAY_MS) {

@@ -1,6 +1,7 @@
-import { IsISO8601, IsString, Matches } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
 import {
   IsMetadata,
+  IsRfc3339DateTime,
   SLUG_NAME_MESSAGE,
   SLUG_NAME_PATTERN,
   OptionalNotNull,
@@ -29,9 +30,14 @@ export class CreateServiceAccountDto {
   @IsString()
   description?: string;
 
-  /** ISO-8601, in the future; absent: the token never expires (unless IAM_SA_TOKEN_MAX_TTL_DAYS). @example "2027-06-30T00:00:00Z" */
+  /**
+   * An RFC 3339 date-time with a time zone (`Z` or `±hh:mm`; fractional seconds allowed, read to the
+   * millisecond; a date alone is refused), in the future. Absent: the token never expires (unless
+   * IAM_SA_TOKEN_MAX_TTL_DAYS).
+   * @example "2027-06-30T00:00:00Z"
+   */
   @OptionalNotNull()
-  @IsISO8601({ strict: true })
+  @IsRfc3339DateTime()
   @IsString()
   token_expires_at?: string;
 

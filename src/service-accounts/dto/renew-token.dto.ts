@@ -1,10 +1,15 @@
-import { IsISO8601, IsString } from 'class-validator';
-import { OptionalNotNull } from '../../common/validators.js';
+import { IsString } from 'class-validator';
+import { IsRfc3339DateTime, OptionalNotNull } from '../../common/validators.js';
 
 export class RenewTokenDto {
-  /** ISO-8601, in the future; absent: the new token never expires (unless IAM_SA_TOKEN_MAX_TTL_DAYS). @example "2027-06-30T00:00:00Z" */
+  /**
+   * An RFC 3339 date-time with a time zone (`Z` or `±hh:mm`; fractional seconds allowed, read to the
+   * millisecond; a date alone is refused), in the future. Absent: the new token never expires (unless
+   * IAM_SA_TOKEN_MAX_TTL_DAYS).
+   * @example "2027-06-30T00:00:00Z"
+   */
   @OptionalNotNull()
-  @IsISO8601({ strict: true })
+  @IsRfc3339DateTime()
   @IsString()
   token_expires_at?: string;
 }
