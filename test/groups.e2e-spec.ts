@@ -1,6 +1,14 @@
 import type { Response } from 'supertest';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
-import { adminAuth, createGroup, createUser, expectError, signedInUser, uniqueName } from './utils/fixtures.js';
+import {
+  adminAuth,
+  createGroup,
+  createServiceAccount,
+  createUser,
+  expectError,
+  signedInUser,
+  uniqueName,
+} from './utils/fixtures.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -475,6 +483,119 @@ describe.each(TEST_DATABASES)('groups and user memberships (%s)', (kind) => {
       }
       expect(unexpected).toEqual([]);
     });
+  });
+
+  describe('memberships changed from the principal side and the group side at once', () => {
+    const patchGroup = (group: string, body: object) =>
+      t.http().patch(`/api/v1/groups/${group}`).set(adminAuth).send(body);
+    const putAccountGroups = (account: string, body: object) =>
+      t.http().put(`/api/v1/service-accounts/${account}/groups`).set(adminAuth).send(body);
+
+    interface GroupWithMembers {
+      user_count: number;
+      sa_count: number;
+      users: { name: string }[];
+      service_accounts: { name: string }[];
+    }
+
+    /** What disagrees between the group's view (GET /groups/{name}) and the members' views of it. */
+    async function disagreements(user: string, account: string, groups: string[]): Promise<string[]> {
+      const problems: string[] = [];
+      const fromUser = (await t.http().get(`/api/v1/users/${user}`).set(adminAuth).expect(200)).body as {
+        groups: { name: string; user_count: number; sa_count: number }[];
+      };
+      const fromAccount = (await t.http().get(`/api/v1/service-accounts/${account}`).set(adminAuth).expect(200))
+        .body as { groups: { name: string; user_count: number; sa_count: number }[] };
+      for (const name of groups) {
+        const res = await t.http().get(`/api/v1/groups/${name}`).set(adminAuth);
+        const userSide = fromUser.groups.find((g) => g.name === name);
+        const accountSide = fromAccount.groups.find((g) => g.name === name);
+        if (res.status === 404) {
+          if (userSide || accountSide) {
+            problems.push(`${name}: deleted, but still listed by a member`);
+          }
+          continue;
+        }
+        const group = res.body as GroupWithMembers;
+        if (group.user_count !== group.users.length || group.sa_count !== group.service_accounts.length) {
+          problems.push(`${name}: counts ${group.user_count}/${group.sa_count} but members ${JSON.stringify(group)}`);
+        }
+        if (group.users.some((u) => u.name === user) !== !!userSide) {
+          problems.push(`${name}: the group and the user disagree on the membership`);
+        }
+        if (group.service_accounts.some((a) => a.name === account) !== !!accountSide) {
+          problems.push(`${name}: the group and the service account disagree on the membership`);
+        }
+        for (const side of [userSide, accountSide]) {
+          if (side && (side.user_count !== group.user_count || side.sa_count !== group.sa_count)) {
+            problems.push(`${name}: counts differ between the group and a member's view`);
+          }
+        }
+      }
+      return problems;
+    }
+
+    it('never answers 500 (no deadlock), and the group and its members agree afterwards', async () => {
+      const user = await createUser(t);
+      const account = await createServiceAccount(t);
+      const problems: string[] = [];
+      for (let round = 0; round < 30; round++) {
+        const groups = (await groupsOfNames(3)).map((g) => g.name);
+        const [a, b, c] = groups;
+        const results: Response[] = await Promise.all([
+          putGroups(user.name, { set_groups: [a, b, c] }),
+          patchGroup(a, { add_members: [user.name, account.name] }),
+          putAccountGroups(account.name, { add_to_groups: [c, b, a] }),
+          patchGroup(b, { remove_members: [user.name] }),
+          putGroups(user.name, { add_to_groups: [c, a], remove_from_groups: [b] }),
+          t
+            .http()
+            .delete(`/api/v1/groups/${groups[round % 3]}`)
+            .set(adminAuth),
+          patchGroup(c, { set_members: [account.name] }),
+          putAccountGroups(account.name, { set_groups: [b] }),
+          patchGroup(b, { add_members: [account.name, user.name] }),
+        ]);
+        for (const res of results) {
+          if (![200, 204, 404].includes(res.status)) {
+            problems.push(`round ${round}: ${res.status} ${JSON.stringify(res.body)}`);
+          }
+        }
+        problems.push(...(await disagreements(user.name, account.name, groups)));
+      }
+      expect(problems).toEqual([]);
+    }, 60_000);
+
+    it('never answers 500 when the roles of a group are replaced while one of them is deleted', async () => {
+      const problems: string[] = [];
+      for (let round = 0; round < 15; round++) {
+        const role = uniqueName('r');
+        await t.http().post('/api/v1/roles').set(adminAuth).send({ name: role, policy: [] }).expect(201);
+        const group = (await createGroup(t, uniqueName('g'), { roles: [role] })).name;
+        const results: Response[] = await Promise.all([
+          patchGroup(group, { roles: [role] }),
+          t.http().delete(`/api/v1/roles/${role}`).set(adminAuth),
+          patchGroup(group, { roles: [role] }),
+        ]);
+        for (const res of results) {
+          if (![200, 204, 404].includes(res.status)) {
+            problems.push(`round ${round}: ${res.status} ${JSON.stringify(res.body)}`);
+          }
+        }
+        const after = (await t.http().get(`/api/v1/groups/${group}`).set(adminAuth).expect(200)).body as {
+          roles: { name: string }[];
+          role_count: number;
+        };
+        const left = results[1].status === 204 ? [] : [role];
+        if (
+          JSON.stringify(after.roles.map((r) => r.name)) !== JSON.stringify(left) ||
+          after.role_count !== left.length
+        ) {
+          problems.push(`round ${round}: roles ${JSON.stringify(after)} after ${results[1].status} to the delete`);
+        }
+      }
+      expect(problems).toEqual([]);
+    }, 30_000);
   });
 
   describe('non-administrators', () => {

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
 
+/** Arbitrary constant: the advisory lock that serialises creation of principal names. */
+const PRINCIPAL_NAMES_LOCK_KEY = 4_242_002;
+
 /**
  * Runs units of work in a database transaction.
  *
@@ -9,10 +12,19 @@ import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
  * share it (a statement of one could be rolled back by the other). On SQLite every write therefore
  * goes through this queue, one transaction at a time; on PostgreSQL each call is its own transaction
  * on its own pooled connection.
+ *
+ * Lock order on PostgreSQL. Two transactions that lock the same rows in opposite orders deadlock, so
+ * every unit of work takes its locks in this order, and rows of one kind in id order:
+ *   1. the principal-names advisory lock (lockPrincipalNames);
+ *   2. groups: FOR UPDATE by the group's own routes, FOR SHARE for the groups a principal's membership
+ *      change names or (set_groups) leaves;
+ *   3. roles (FOR UPDATE by the role's own routes, FOR SHARE when bound to a group);
+ *   4. principals, users before service accounts: FOR UPDATE by their own routes (changes to their
+ *      groups included), FOR SHARE when named as members of a group;
+ *   5. the rows that hang off them: memberships, role bindings, sessions, profiles, settings. A unit of
+ *      work that has written one of these takes no lock of kinds 1–4 afterwards.
+ * Deleting a row locks it (and, through ON DELETE CASCADE, the rows that hang off it) like FOR UPDATE.
  */
-/** Arbitrary constant: the advisory lock that serialises creation of principal names. */
-const PRINCIPAL_NAMES_LOCK_KEY = 4_242_002;
-
 @Injectable()
 export class TransactionService {
   private queue: Promise<unknown> = Promise.resolve();

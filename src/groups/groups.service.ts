@@ -46,6 +46,18 @@ export interface MembershipPlan {
   remove: Group[];
 }
 
+/**
+ * The principal whose groups change (PUT /users/{name}/groups, PUT /service-accounts/{name}/groups). Its
+ * groups are locked before the principal itself (lock order: see TransactionService).
+ */
+export interface GroupsChangeTarget {
+  kind: MemberKind;
+  /** The principal's id as read without a lock, to find the groups it is in before locking it. */
+  id: string;
+  /** Locks the principal (FOR UPDATE) and checks that the caller may act on it; answers its id. */
+  lock(): Promise<string>;
+}
+
 interface ResolvedMember {
   kind: MemberKind;
   id: string;
@@ -118,9 +130,10 @@ export class GroupsService {
     try {
       await this.tx.run(async (em) => {
         await em.insert(Group, group);
-        await this.bindRoles(em, group, dto.roles ?? [], 'roles');
+        const roles = await this.roles.findAllOrFail(em, dto.roles ?? [], 'roles');
         const members = await this.resolveMembers(em, dto.members ?? [], 'members');
         this.assertMayChangeMembers(principal, members, resource);
+        await this.bindRoles(em, group, roles);
         await this.addMembers(em, group, members);
       });
     } catch (error) {
@@ -166,12 +179,14 @@ export class GroupsService {
       if (Object.keys(changes).length > 0) {
         await em.update(Group, { id: group.id }, changes);
       }
-      if (dto.roles !== undefined) {
-        await em.createQueryBuilder().delete().from('group_roles').where('group_id = :id', { id: group.id }).execute();
-        await this.bindRoles(em, group, dto.roles, 'roles');
-      }
+      // Lock order: the group, then the roles, then the principals; role bindings and memberships last.
+      const roles = dto.roles !== undefined ? await this.roles.findAllOrFail(em, dto.roles, 'roles') : undefined;
       if (set !== undefined || add !== undefined || remove !== undefined) {
         await this.changeMembers(principal, em, group, { add, remove, set });
+      }
+      if (roles !== undefined) {
+        await em.createQueryBuilder().delete().from('group_roles').where('group_id = :id', { id: group.id }).execute();
+        await this.bindRoles(em, group, roles);
       }
     });
     return this.get(name);
@@ -229,14 +244,20 @@ export class GroupsService {
    * the caller's transaction: `set_groups` alone, or `add_to_groups` and/or `remove_from_groups` (removal
    * wins). Every named group must exist, and the caller needs iam:UpdateGroupMembers on each group the
    * change really adds or removes.
+   *
+   * Lock order (TransactionService): the groups named, and for `set_groups` the groups the principal is in,
+   * are share-locked in id order before the principal is locked.
    */
   async changeGroupsOf(
     principal: Principal,
     em: EntityManager,
-    member: { kind: MemberKind; id: string },
+    target: GroupsChangeTarget,
     dto: SetGroupsDto,
   ): Promise<void> {
     const { add_to_groups: add, remove_from_groups: remove, set_groups: set } = dto;
+    const current = set !== undefined ? await this.groupIdsOf(em, target) : [];
+    await this.shareLockGroups(em, [...(add ?? []), ...(remove ?? []), ...(set ?? [])], current);
+    const member = { kind: target.kind, id: await target.lock() };
     if (set !== undefined && (add !== undefined || remove !== undefined)) {
       throw ApiError.invalidField(
         'set_groups',
@@ -268,21 +289,13 @@ export class GroupsService {
     change: MembershipChange,
     fields: { add: string; remove: string; set: string },
   ): Promise<MembershipPlan> {
-    const m = MEMBERSHIP[member.kind];
-    const currentIds = new Set(
-      (
-        await em
-          .createQueryBuilder()
-          .select('j.group_id', 'group_id')
-          .from(m.table, 'j')
-          .where(`j.${m.column} = :id`, { id: member.id })
-          .getRawMany<{ group_id: string }>()
-      ).map((row) => row.group_id),
-    );
+    const currentIds = new Set(await this.groupIdsOf(em, member));
     if (change.set !== undefined) {
       const wanted = (await this.findByFields(em, { [fields.set]: change.set }))[fields.set];
       const wantedIds = new Set(wanted.map((group) => group.id));
       const removedIds = [...currentIds].filter((id) => !wantedIds.has(id));
+      // Not locked again: a group the principal joined after shareLockGroups would be locked out of order.
+      // Removing the membership needs only its row.
       return {
         add: wanted.filter((group) => !currentIds.has(group.id)),
         remove: removedIds.length > 0 ? await em.find(Group, { where: { id: In(removedIds) } }) : [],
@@ -296,6 +309,37 @@ export class GroupsService {
       add: toAdd.filter((group) => !removedNames.has(group.name) && !currentIds.has(group.id)),
       remove: toRemove.filter((group) => currentIds.has(group.id)),
     };
+  }
+
+  /** The ids of the groups a principal is in (no lock). */
+  private async groupIdsOf(em: EntityManager, member: { kind: MemberKind; id: string }): Promise<string[]> {
+    const m = MEMBERSHIP[member.kind];
+    const rows = await em
+      .createQueryBuilder()
+      .select('j.group_id', 'group_id')
+      .from(m.table, 'j')
+      .where(`j.${m.column} = :id`, { id: member.id })
+      .getRawMany<{ group_id: string }>();
+    return rows.map((row) => row.group_id);
+  }
+
+  /**
+   * Share-locks the groups with these names or ids, in id order (lock order: see TransactionService); a
+   * missing one is skipped (the caller reports it). Nothing to do on SQLite, which is serialised.
+   */
+  private async shareLockGroups(em: EntityManager, names: string[], ids: string[]): Promise<void> {
+    if (!this.tx.shareLock || (names.length === 0 && ids.length === 0)) {
+      return;
+    }
+    await em.find(Group, {
+      select: { id: true },
+      where: [
+        ...(names.length > 0 ? [{ name: In([...new Set(names)]) }] : []),
+        ...(ids.length > 0 ? [{ id: In([...new Set(ids)]) }] : []),
+      ],
+      order: { id: 'ASC' },
+      lock: this.tx.shareLock,
+    });
   }
 
   /** No escalation: a principal's groups change only with iam:UpdateGroupMembers on every group touched. */
@@ -334,7 +378,9 @@ export class GroupsService {
   async findByFields(em: EntityManager, fields: Record<string, string[]>): Promise<Record<string, Group[]>> {
     const unique = [...new Set(Object.values(fields).flat())];
     const found =
-      unique.length > 0 ? await em.find(Group, { where: { name: In(unique) }, lock: this.tx.shareLock }) : [];
+      unique.length > 0
+        ? await em.find(Group, { where: { name: In(unique) }, order: { id: 'ASC' }, lock: this.tx.shareLock })
+        : [];
     const byName = new Map(found.map((group) => [group.name, group]));
     const missing = unique.filter((name) => !byName.has(name));
     if (missing.length > 0) {
@@ -353,8 +399,7 @@ export class GroupsService {
     );
   }
 
-  private async bindRoles(em: EntityManager, group: Group, names: string[], field: string): Promise<void> {
-    const roles: Role[] = await this.roles.findAllOrFail(em, names, field);
+  private async bindRoles(em: EntityManager, group: Group, roles: Role[]): Promise<void> {
     if (roles.length > 0) {
       await em
         .createQueryBuilder()
@@ -366,7 +411,10 @@ export class GroupsService {
     }
   }
 
-  /** Principals (users or service accounts) by name; a 404 naming every unknown one. */
+  /**
+   * Principals (users or service accounts) by name, share-locked in id order (users, then service
+   * accounts); a 404 naming every unknown one.
+   */
   private async resolveMembers(em: EntityManager, names: string[], field: string): Promise<ResolvedMember[]> {
     const keys = [...new Set(names.map((name) => name.toLowerCase()))];
     if (keys.length === 0) {
@@ -376,11 +424,13 @@ export class GroupsService {
       .select(['u.id AS id', 'u.name AS name', 'u.name_key AS key'])
       .from('users', 'u')
       .where('u.name_key IN (:...keys)', { keys })
+      .orderBy('u.id')
       .getRawMany<{ id: string; name: string; key: string }>();
     const accounts = await this.shareLocked(em.createQueryBuilder())
       .select(['sa.id AS id', 'sa.name AS name', 'sa.is_builtin_admin AS builtin'])
       .from('service_accounts', 'sa')
       .where('sa.name IN (:...keys)', { keys })
+      .orderBy('sa.id')
       .getRawMany<{ id: string; name: string; builtin: boolean | number }>();
     const resolved: ResolvedMember[] = [
       ...users.map((u) => ({ kind: 'user' as const, id: u.id, name: u.name, isBuiltinAdmin: false })),

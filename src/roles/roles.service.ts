@@ -108,13 +108,16 @@ export class RolesService {
     });
   }
 
-  /** The roles with these names, in the caller's transaction; a 404 naming every missing one (under `field`). */
+  /**
+   * The roles with these names, in the caller's transaction and share-locked in id order (lock order: see
+   * TransactionService); a 404 naming every missing one (under `field`).
+   */
   async findAllOrFail(em: EntityManager, names: string[], field: string): Promise<Role[]> {
     const unique = [...new Set(names)];
     if (unique.length === 0) {
       return [];
     }
-    const found = await em.find(Role, { where: { name: In(unique) }, lock: this.tx.shareLock });
+    const found = await em.find(Role, { where: { name: In(unique) }, order: { id: 'ASC' }, lock: this.tx.shareLock });
     const missing = unique.filter((name) => !found.some((role) => role.name === name));
     if (missing.length > 0) {
       const title = `Role${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`;

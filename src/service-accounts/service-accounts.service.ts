@@ -162,9 +162,25 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   /** Same semantics as a user's groups; needs iam:UpdateGroupMembers on every group touched. */
   async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<ServiceAccountDto> {
     await this.tx.run(async (em) => {
-      const account = await this.lockByName(em, name);
-      this.assertMayActOn(principal, account, 'iam:SetServiceAccountGroups');
-      await this.groups.changeGroupsOf(principal, em, { kind: 'service_account', id: account.id }, dto);
+      const found = await em.findOne(ServiceAccount, { where: { name }, select: { id: true } });
+      if (!found) {
+        throw ApiError.notFound(`Service account "${name}" not found`);
+      }
+      // The groups are locked before the account (lock order: see TransactionService).
+      await this.groups.changeGroupsOf(
+        principal,
+        em,
+        {
+          kind: 'service_account',
+          id: found.id,
+          lock: async () => {
+            const account = await this.lockByName(em, name);
+            this.assertMayActOn(principal, account, 'iam:SetServiceAccountGroups');
+            return account.id;
+          },
+        },
+        dto,
+      );
     });
     return this.get(name);
   }

@@ -143,9 +143,25 @@ export class UsersService {
    */
   async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<UserDto> {
     await this.tx.run(async (em) => {
-      const user = await this.lockByName(em, name);
-      this.assertMayActOn(principal, user, 'iam:SetUserGroups');
-      await this.groups.changeGroupsOf(principal, em, { kind: 'user', id: user.id }, dto);
+      const found = await em.findOne(User, { where: { nameKey: userNameKey(name) }, select: { id: true } });
+      if (!found) {
+        throw ApiError.notFound(`User "${name}" not found`);
+      }
+      // The groups are locked before the user (lock order: see TransactionService).
+      await this.groups.changeGroupsOf(
+        principal,
+        em,
+        {
+          kind: 'user',
+          id: found.id,
+          lock: async () => {
+            const user = await this.lockByName(em, name);
+            this.assertMayActOn(principal, user, 'iam:SetUserGroups');
+            return user.id;
+          },
+        },
+        dto,
+      );
     });
     return this.get(name);
   }

@@ -43,6 +43,18 @@ export async function createGroup(t: TestApp, name = uniqueName('g'), body: Reco
   return res.body as { name: string; id: string };
 }
 
+export async function createServiceAccount(t: TestApp, name = uniqueName('sa'), body: Record<string, unknown> = {}) {
+  const res = await t
+    .http()
+    .post('/api/v1/service-accounts')
+    .set(adminAuth)
+    .send({ name, ...body });
+  if (res.status !== 201) {
+    throw new Error(`creating service account ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body as { name: string; id: string; token: string };
+}
+
 /** Creates a user with a password and signs in; returns the user's name and session cookie. */
 export async function signedInUser(t: TestApp, name = uniqueName(), password = 'correct horse battery') {
   await createUser(t, name);
