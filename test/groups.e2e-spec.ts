@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { Response } from 'supertest';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import {
@@ -498,6 +499,23 @@ describe.each(TEST_DATABASES)('groups and user memberships (%s)', (kind) => {
       service_accounts: { name: string }[];
     }
 
+    /** Returns once a statement like `query` waits for a lock in the test database (5 s at most). */
+    async function untilWaitingForLock(client: pg.Client, query: string): Promise<void> {
+      for (const started = Date.now(); Date.now() - started < 5000;) {
+        await client.query('SELECT pg_stat_clear_snapshot()'); // else it is read once per transaction
+        const { rows } = await client.query<{ waiting: boolean }>(
+          `SELECT count(*) > 0 AS waiting FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+          [query],
+        );
+        if (rows[0].waiting) {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`no statement like ${query} waited for a lock`);
+    }
+
     /** What disagrees between the group's view (GET /groups/{name}) and the members' views of it. */
     async function disagreements(user: string, account: string, groups: string[]): Promise<string[]> {
       const problems: string[] = [];
@@ -565,6 +583,33 @@ describe.each(TEST_DATABASES)('groups and user memberships (%s)', (kind) => {
       }
       expect(problems).toEqual([]);
     }, 60_000);
+
+    // PostgreSQL only: SQLite serialises transactions, so there is no deadlock to take part in.
+    (kind === 'postgres' ? it : it.skip)(
+      'runs a unit of work again when it was a deadlock victim',
+      async () => {
+        const user = await createUser(t);
+        const group = await createGroup(t);
+        const other = new pg.Client({ connectionString: t.database.url });
+        await other.connect();
+        try {
+          // Another transaction holds the user, and will want the group that the request share-locks first.
+          await other.query("SET deadlock_timeout = '30s'"); // the request notices the deadlock first: its victim
+          await other.query('BEGIN');
+          await other.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user.id]);
+          const pending = putGroups(user.name, { add_to_groups: [group.name] }).then((res) => res);
+          await untilWaitingForLock(other, '%FROM "users"%FOR UPDATE');
+          await other.query('SELECT 1 FROM groups WHERE id = $1 FOR UPDATE', [group.id]);
+          await other.query('COMMIT');
+          const res = await pending;
+          expect(res.status).toBe(200);
+          expect(groupNamesOf(res.body)).toEqual([group.name]);
+        } finally {
+          await other.end();
+        }
+      },
+      15_000,
+    );
 
     it('never answers 500 when the roles of a group are replaced while one of them is deleted', async () => {
       const problems: string[] = [];

@@ -1,5 +1,10 @@
 import { QueryFailedError } from 'typeorm';
-import { isForeignKeyViolation, isUniqueViolation, loggableError } from './database-errors.js';
+import {
+  isForeignKeyViolation,
+  isTransientTransactionError,
+  isUniqueViolation,
+  loggableError,
+} from './database-errors.js';
 
 function failed(code: string, parameters: unknown[] = []): QueryFailedError {
   return new QueryFailedError(
@@ -17,6 +22,15 @@ describe('database errors', () => {
     expect(isForeignKeyViolation(failed('23503'))).toBe(true);
     expect(isForeignKeyViolation(failed('SQLITE_CONSTRAINT_FOREIGNKEY'))).toBe(true);
     expect(isForeignKeyViolation(new Error('23503'))).toBe(false);
+  });
+
+  it('takes a deadlock victim or a serialization failure, and nothing else, for worth running again', () => {
+    expect(isTransientTransactionError(failed('40P01'))).toBe(true);
+    expect(isTransientTransactionError(failed('40001'))).toBe(true);
+    expect(isTransientTransactionError(failed('23505'))).toBe(false);
+    expect(isTransientTransactionError(failed('55P03'))).toBe(false); // lock_not_available: NOWAIT, not a race
+    expect(isTransientTransactionError(failed('SQLITE_BUSY'))).toBe(false);
+    expect(isTransientTransactionError(Object.assign(new Error('deadlock'), { code: '40P01' }))).toBe(false);
   });
 
   it('logs a failed statement without its parameters', () => {

@@ -20,6 +20,18 @@ export function isForeignKeyViolation(error: unknown): boolean {
 }
 
 /**
+ * True when PostgreSQL aborted a transaction that may well succeed if run again: serialization_failure
+ * (40001) or deadlock_detected (40P01), its deadlock victim.
+ */
+export function isTransientTransactionError(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) {
+    return false;
+  }
+  const code = (error.driverError as { code?: string } | undefined)?.code;
+  return code === '40001' || code === '40P01';
+}
+
+/**
  * What may be logged of an error: a failed statement keeps its SQL and the driver's code but loses its
  * parameters, which carry password and token hashes.
  */

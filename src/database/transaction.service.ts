@@ -1,9 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
+import { ApiError } from '../common/api-error.js';
+import { isTransientTransactionError, loggableError } from './database-errors.js';
 
 /** Arbitrary constant: the advisory lock that serialises creation of principal names. */
 const PRINCIPAL_NAMES_LOCK_KEY = 4_242_002;
+
+/** How many times run() tries a unit of work that PostgreSQL aborted as a deadlock victim. */
+export const TRANSACTION_ATTEMPTS = 3;
+
+/** Pause before the next attempt: 10–30 ms, then 20–60 ms, …, so that two victims do not meet again. */
+const backoffMs = (attempt: number) => 10 * 2 ** (attempt - 1) * (1 + 2 * Math.random());
 
 /**
  * Runs units of work in a database transaction.
@@ -24,9 +33,12 @@ const PRINCIPAL_NAMES_LOCK_KEY = 4_242_002;
  *   5. the rows that hang off them: memberships, role bindings, sessions, profiles, settings. A unit of
  *      work that has written one of these takes no lock of kinds 1–4 afterwards.
  * Deleting a row locks it (and, through ON DELETE CASCADE, the rows that hang off it) like FOR UPDATE.
+ * Should PostgreSQL still abort a transaction as a deadlock victim or a serialization failure, run()
+ * runs the unit of work again (see run()).
  */
 @Injectable()
 export class TransactionService {
+  private readonly logger = new Logger(TransactionService.name);
   private queue: Promise<unknown> = Promise.resolve();
   private readonly serialised: boolean;
 
@@ -34,9 +46,16 @@ export class TransactionService {
     this.serialised = dataSource.options.type === 'better-sqlite3';
   }
 
+  /**
+   * Runs `work` in a transaction. On PostgreSQL a transaction aborted as a deadlock victim (40P01) or
+   * a serialization failure (40001) is rolled back and run again, up to TRANSACTION_ATTEMPTS times in
+   * all; then the request is answered 409. `work` may therefore run more than once: it must do nothing
+   * outside the transaction (no logging of what it did, no calls elsewhere) and take what must not
+   * change between attempts (generated tokens, timestamps) from outside.
+   */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serialised) {
-      return this.dataSource.transaction(work);
+      return this.runRetrying(work);
     }
     const result = this.queue.then(() => this.dataSource.transaction(work));
     this.queue = result.catch(() => undefined);
@@ -78,5 +97,23 @@ export class TransactionService {
   /** Row lock for read-modify-write inside run(): FOR UPDATE on PostgreSQL; SQLite is already serialised. */
   get rowLock(): FindOneOptions['lock'] {
     return this.serialised ? undefined : { mode: 'pessimistic_write' };
+  }
+
+  private async runRetrying<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(work);
+      } catch (error) {
+        if (!isTransientTransactionError(error)) {
+          throw error;
+        }
+        if (attempt >= TRANSACTION_ATTEMPTS) {
+          this.logger.warn({ err: loggableError(error), attempts: attempt }, 'Transaction aborted again: giving up');
+          throw ApiError.conflict('The request collided with a concurrent change: retry');
+        }
+        this.logger.debug({ err: loggableError(error), attempt }, 'Transaction aborted: running it again');
+        await sleep(backoffMs(attempt));
+      }
+    }
   }
 }

@@ -277,8 +277,9 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
 
   private async ensureBuiltinAdmin(): Promise<void> {
     const configuredToken = this.config.bootstrapToken;
-    const freshToken = await this.tx.run(async (em) => {
-      // Under the principal-names lock, so that no user of that name appears between the check and the insert.
+    // Under the principal-names lock, so that no user of that name appears between the check and the insert.
+    // Logged once committed: the unit of work may run more than once (TransactionService.run).
+    const { freshToken, tokenChanged, sharedWith } = await this.tx.run(async (em) => {
       await this.tx.lockPrincipalNames(em);
       const existing = await em.findOne(ServiceAccount, {
         where: { name: BUILTIN_ADMIN_NAME },
@@ -291,12 +292,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         }
         await em.insert(ServiceAccount, this.builtinAdmin(tokenHash));
       };
-      if (existing && user) {
-        this.logger.error(
-          `The user "${user.name}" and the built-in service account "${BUILTIN_ADMIN_NAME}" share one name ` +
-            '(an earlier release allowed it): delete that user, or rename it in the database',
-        );
-      }
+      const sharedWith = existing && user ? user.name : null;
       if (configuredToken !== undefined) {
         const digest = hashSecret(configuredToken);
         if (!existing) {
@@ -307,12 +303,12 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
             { id: existing.id },
             { tokenHash: digest, isBuiltinAdmin: true, tokenExpiresAt: null },
           );
-          this.logger.log('IAM_BOOTSTRAP_TOKEN changed: the admin service account now uses the new token');
+          return { freshToken: null, tokenChanged: true, sharedWith };
         }
-        return null;
+        return { freshToken: null, tokenChanged: false, sharedWith };
       }
       if (existing?.isBuiltinAdmin || (await this.anAdministratorExists(em))) {
-        return null;
+        return { freshToken: null, tokenChanged: false, sharedWith };
       }
       const token = generateServiceAccountToken();
       if (existing) {
@@ -320,8 +316,17 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       } else {
         await insert(hashSecret(token));
       }
-      return token;
+      return { freshToken: token, tokenChanged: false, sharedWith };
     });
+    if (sharedWith !== null) {
+      this.logger.error(
+        `The user "${sharedWith}" and the built-in service account "${BUILTIN_ADMIN_NAME}" share one name ` +
+          '(an earlier release allowed it): delete that user, or rename it in the database',
+      );
+    }
+    if (tokenChanged) {
+      this.logger.log('IAM_BOOTSTRAP_TOKEN changed: the admin service account now uses the new token');
+    }
     if (freshToken) {
       this.logger.warn(
         `No administrator exists: created service account "${BUILTIN_ADMIN_NAME}". ` +
