@@ -136,6 +136,32 @@ describe.each(TEST_DATABASES)('sign-in, sessions, passwords and administrators (
     await login(user.name, 'brand new password').expect(200);
   });
 
+  it('lets exactly one of five concurrent changes of the own password from the same password win', async () => {
+    const user = await signedInUser(t);
+    const candidates = Array.from({ length: 5 }, (_, i) => `new password number ${i}`);
+    const results = await Promise.all(
+      candidates.map((new_password) =>
+        t
+          .http()
+          .put('/api/v1/users/me/password')
+          .set('Cookie', user.cookie)
+          .send({ current_password: user.password, new_password }),
+      ),
+    );
+    const won = candidates.filter((_, i) => results[i].status === 204);
+    expect(won).toHaveLength(1);
+    for (const res of results.filter((r) => r.status !== 204)) {
+      // The answer to a wrong current password: by the time it was checked, it no longer was the current one.
+      expect(expectError(res, 400, 'bad_request').invalid_fields).toEqual([
+        expect.objectContaining({ name: 'current_password', error: 'incorrect' }),
+      ]);
+    }
+    const logins = await Promise.all([user.password, ...candidates].map((password) => login(user.name, password)));
+    expect(logins.map((res) => res.status)).toEqual(
+      [user.password, ...candidates].map((p) => (p === won[0] ? 200 : 401)),
+    );
+  }, 30_000);
+
   it('gives service-account tokens a 403 on /users/me endpoints', async () => {
     for (const [method, path] of [
       ['get', '/api/v1/users/me'],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Not, Repository } from 'typeorm';
+import { type EntityManager, LessThan, Not, Repository } from 'typeorm';
 import { AdministratorsService } from '../auth/administrators.service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import type { Principal } from '../auth/principal.js';
@@ -16,6 +16,10 @@ import { Session } from './entities/session.entity.js';
 
 /** A session id as we issue it: 32 random bytes, base64url. Anything else is rejected unseen. */
 const SESSION_ID_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+/** The answer to a current_password that is wrong, or no longer current. */
+const incorrectCurrentPassword = () =>
+  ApiError.invalidField('current_password', 'incorrect', 'current_password is not correct');
 
 export interface NewSession {
   sessionId: string;
@@ -115,19 +119,39 @@ export class SessionsService implements OnApplicationBootstrap {
     });
   }
 
-  /** Changes the caller's own password after checking the current one; ends their other sessions. */
+  /**
+   * Changes the caller's own password after checking the current one; ends their other sessions. Of
+   * concurrent changes from the same password one wins; for the others it is no longer the current one.
+   */
   async changeOwnPassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
     const user = await this.users.findOne({ where: { id: principal.id }, select: { id: true, passwordHash: true } });
     if (!user || !(await this.hasher.verify(user.passwordHash, currentPassword))) {
-      throw ApiError.invalidField('current_password', 'incorrect', 'current_password is not correct');
+      throw incorrectCurrentPassword();
     }
     const hash = await this.hasher.hash(newPassword);
     await this.tx.run(async (em) => {
+      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash))) {
+        throw incorrectCurrentPassword();
+      }
       await em.update(User, { id: user.id }, { passwordHash: hash });
       await em.delete(
         Session,
         principal.sessionId ? { userId: user.id, id: Not(principal.sessionId) } : { userId: user.id },
       );
     });
+  }
+
+  /**
+   * Locks the user's row (FOR UPDATE; lock order: see TransactionService) and tells whether its password
+   * hash is still `checked`, the one verified before the transaction: argon2 is too slow to verify under
+   * a lock, so the check is made first and confirmed here.
+   */
+  private async lockUnchangedPassword(em: EntityManager, userId: string, checked: string | null): Promise<boolean> {
+    const current = await em.findOne(User, {
+      where: { id: userId },
+      select: { id: true, passwordHash: true },
+      lock: this.tx.rowLock,
+    });
+    return current !== null && checked !== null && current.passwordHash === checked;
   }
 }
