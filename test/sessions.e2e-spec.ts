@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { PasswordHasher } from '../src/auth/password-hasher.js';
 import { ConfigurationError } from '../src/config/env.validation.js';
 import { User } from '../src/users/entities/user.entity.js';
 import { createTestApp, TEST_DATABASES, type TestApp, type TestDatabase } from './utils/create-app.js';
@@ -160,6 +161,53 @@ describe.each(TEST_DATABASES)('sign-in, sessions, passwords and administrators (
     expect(logins.map((res) => res.status)).toEqual(
       [user.password, ...candidates].map((p) => (p === won[0] ? 200 : 401)),
     );
+  }, 30_000);
+
+  it('gives no sign-in with the old password a session that outlives an administrator setting a new one', async () => {
+    const user = await signedInUser(t);
+    // Every sign-in reads the user and checks the old password, then waits here until the administrator's
+    // PUT has answered: the window in which a slow check used to race the change.
+    const hasher = t.app.get(PasswordHasher);
+    const verify = hasher.verify.bind(hasher);
+    const logins = 8;
+    let checked = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let allChecked!: () => void;
+    const everyLoginChecked = new Promise<void>((resolve) => (allChecked = resolve));
+    hasher.verify = async (hash, password) => {
+      const ok = await verify(hash, password);
+      if (++checked === logins) {
+        allChecked();
+      }
+      await gate;
+      return ok;
+    };
+    try {
+      const pending = Array.from({ length: logins }, () => login(user.name, user.password).then((res) => res));
+      await everyLoginChecked;
+      await t
+        .http()
+        .put(`/api/v1/users/${user.name}/password`)
+        .set(adminAuth)
+        .send({ password: 'set by an administrator' })
+        .expect(204);
+      release();
+      const answers = await Promise.all(pending);
+      for (const res of answers) {
+        if (res.status === 200) {
+          const me = await t.http().get('/api/v1/users/me').set('Cookie', sessionCookieOf(res));
+          expect(me.status).toBe(401);
+        } else {
+          expectError(res, 401, 'unauthorised');
+        }
+      }
+    } finally {
+      hasher.verify = verify;
+      release();
+    }
+    expectError(await t.http().get('/api/v1/users/me').set('Cookie', user.cookie), 401, 'unauthorised');
+    await login(user.name, 'set by an administrator').expect(200);
   }, 30_000);
 
   it('gives service-account tokens a 403 on /users/me endpoints', async () => {

@@ -29,7 +29,7 @@ const backoffMs = (attempt: number) => 10 * 2 ** (attempt - 1) * (1 + 2 * Math.r
  *      change names or (set_groups) leaves;
  *   3. roles (FOR UPDATE by the role's own routes, FOR SHARE when bound to a group);
  *   4. principals, users before service accounts: FOR UPDATE by their own routes (changes to their
- *      groups and their password included), FOR SHARE when named as members of a group;
+ *      groups, their password and sign-in included), FOR SHARE when named as members of a group;
  *   5. the rows that hang off them: memberships, role bindings, sessions, profiles, settings. A unit of
  *      work that has written one of these takes no lock of kinds 1–4 afterwards.
  * Deleting a row locks it (and, through ON DELETE CASCADE, the rows that hang off it) like FOR UPDATE.

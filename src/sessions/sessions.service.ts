@@ -17,6 +17,9 @@ import { Session } from './entities/session.entity.js';
 /** A session id as we issue it: 32 random bytes, base64url. Anything else is rejected unseen. */
 const SESSION_ID_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
+/** The one answer to an unknown name, a wrong password, no password, or a password changed meanwhile. */
+const invalidLogin = () => ApiError.unauthorised('Invalid username or password');
+
 /** The answer to a current_password that is wrong, or no longer current. */
 const incorrectCurrentPassword = () =>
   ApiError.invalidField('current_password', 'incorrect', 'current_password is not correct');
@@ -44,7 +47,11 @@ export class SessionsService implements OnApplicationBootstrap {
     await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(new Date()) }));
   }
 
-  /** Checks name and password; the same 401 for an unknown name, a wrong password or no password. */
+  /**
+   * Checks name and password; the same 401 for an unknown name, a wrong password or no password. The
+   * session is made only if the password checked is still the user's: one set while it was being checked
+   * ends every session, and this one must not slip in after.
+   */
   async login(username: string, password: string): Promise<NewSession> {
     const user = await this.users.findOne({
       where: { nameKey: userNameKey(username) },
@@ -52,12 +59,15 @@ export class SessionsService implements OnApplicationBootstrap {
     });
     const ok = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !ok) {
-      throw ApiError.unauthorised('Invalid username or password');
+      throw invalidLogin();
     }
     const sessionId = generateSecret();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.config.sessionTtlMinutes * 60_000);
     await this.tx.run(async (em) => {
+      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash))) {
+        throw invalidLogin();
+      }
       await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
       await em.insert(Session, {
         id: randomUUID(),
@@ -108,12 +118,18 @@ export class SessionsService implements OnApplicationBootstrap {
     await this.tx.run((em) => em.delete(Session, { userId }));
   }
 
-  /** Sets a user's password. Ends all of that user's sessions. Only administrators may for an administrator. */
+  /**
+   * Sets a user's password. Ends all of that user's sessions, under the same lock as login() takes, so no
+   * sign-in with the old password can add one after. Only administrators may for an administrator.
+   */
   async setPassword(principal: Principal, name: string, password: string): Promise<void> {
     const user = await this.usersService.findEntityOrFail(name);
     this.usersService.assertMayActOn(principal, user, 'iam:SetUserPassword');
     const hash = await this.hasher.hash(password);
     await this.tx.run(async (em) => {
+      if (!(await em.findOne(User, { where: { id: user.id }, select: { id: true }, lock: this.tx.rowLock }))) {
+        throw ApiError.notFound(`User "${name}" not found`);
+      }
       await em.update(User, { id: user.id }, { passwordHash: hash });
       await em.delete(Session, { userId: user.id });
     });
