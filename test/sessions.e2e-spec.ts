@@ -229,6 +229,45 @@ describe.each(TEST_DATABASES)('sign-in, sessions, passwords and administrators (
     expect(both.body.items.length).toBeGreaterThan(0); // the admin token's view, not the user's empty one
     const bad = await t.http().get('/api/v1/users/me').set('Authorization', 'Bearer wrong').set('Cookie', user.cookie);
     expectError(bad, 401, 'unauthorised');
+    // Any Authorization header that is not one well-formed bearer token is a 401, whatever the cookie.
+    const token = adminAuth.Authorization.slice('Bearer '.length);
+    for (const header of [
+      'Bearer a b',
+      'Bearer',
+      'Bearer ',
+      'Bearer\tx',
+      `Bearer\t${token}`,
+      `Bearer  ${token}`,
+      `Bearer ${token} extra`,
+      `Bearer ${token},`,
+      `Bearer ${token}\u00e9`,
+      'Basic dXNlcjpwYXNz',
+      `Token ${token}`,
+      token,
+      '',
+    ]) {
+      const res = await t.http().get('/api/v1/users/me').set('Authorization', header).set('Cookie', user.cookie);
+      expect({ header, status: res.status }).toEqual({ header, status: 401 });
+      expectError(res, 401, 'unauthorised');
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+    // Two Authorization headers are ambiguous (Node keeps only the first): refused too. (superagent sends an
+    // array as repeated headers; its types allow that for Cookie only.)
+    const twoHeaders = [`Bearer ${token}`, 'Basic dXNlcjpwYXNz'] as unknown as string;
+    const two = await t.http().get('/api/v1/users/me').set('Authorization', twoHeaders).set('Cookie', user.cookie);
+    expectError(two, 401, 'unauthorised');
+    // So is a token in the query string or the body, even beside a good header or cookie.
+    for (const res of [
+      await t.http().get(`/api/v1/users/me?access_token=${token}`).set('Cookie', user.cookie),
+      await t.http().get(`/api/v1/users?access_token=x`).set(adminAuth),
+      await t.http().patch('/api/v1/users/me/settings').set('Cookie', user.cookie).send({ access_token: token }),
+    ]) {
+      expectError(res, 401, 'unauthorised');
+    }
+    // The scheme is case-insensitive.
+    await t.http().get('/api/v1/users').set('Authorization', `bearer ${token}`).expect(200);
+    // Without an Authorization header the cookie still works.
+    await t.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
   });
 
   it('makes IAM_ADMINISTRATORS users administrators, matched without regard to case', async () => {

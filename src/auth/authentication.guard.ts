@@ -1,5 +1,6 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error.js';
 import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
@@ -8,8 +9,25 @@ import type { Principal } from './principal.js';
 import { SESSION_STRATEGY } from './session-cookie.strategy.js';
 
 /**
+ * What passport-http-bearer can read: one `Bearer <token>` header, the token one run of visible ASCII (every
+ * token this service issues, and every IAM_BOOTSTRAP_TOKEN). It quietly skips anything else, and the session
+ * strategy would then run, so such a header is refused here first.
+ */
+const BEARER_HEADER = /^Bearer [\x21-\x7E]+$/i;
+
+/** How many `Authorization` headers were sent (Node keeps only the first in `req.headers`). */
+const authorizationHeaderCount = (req: Request) =>
+  req.rawHeaders.filter((name, index) => index % 2 === 0 && name.toLowerCase() === 'authorization').length;
+
+const hasAccessTokenParameter = (req: Request) =>
+  Object.hasOwn((req.query ?? {}), 'access_token') ||
+  (typeof req.body === 'object' && req.body !== null && Object.hasOwn(req.body as object, 'access_token'));
+
+/**
  * Global guard (APP_GUARD): every route needs a bearer token or a session cookie unless it is marked
- * @Public(). A bearer header wins over a cookie; a bad bearer header is a 401 even with a good cookie.
+ * @Public(). An Authorization header, when sent, decides: a valid bearer token wins over a cookie, and anything
+ * else in that header (another scheme, a malformed, unknown or expired token, two headers) is a 401 even with a
+ * good cookie. A token in the query string or body is a 401 too: URLs end up in logs.
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STRATEGY]) {
@@ -24,6 +42,14 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
     ]);
     if (rule?.kind === 'public') {
       return true;
+    }
+    const req = context.switchToHttp().getRequest<Request>();
+    if (hasAccessTokenParameter(req)) {
+      throw ApiError.unauthorised('Send the token in the Authorization header, not in the URL or body');
+    }
+    const headers = authorizationHeaderCount(req);
+    if (headers > 1 || (headers === 1 && !BEARER_HEADER.test(req.headers.authorization ?? ''))) {
+      throw ApiError.unauthorised('The Authorization header must be one "Bearer <token>" header');
     }
     return super.canActivate(context);
   }
