@@ -615,6 +615,19 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
       );
     });
 
+    it('leaves a group with an administrator in it for administrators to delete', async () => {
+      const sa = await principalWithPolicy([{ effect: 'allow', action: 'iam:DeleteGroup', resource: 'iam:group:*' }]);
+      const withAdmin = await createGroup(t, uniqueName('g'), { members: ['admin'] });
+      const refused = await t.http().delete(`/api/v1/groups/${withAdmin.name}`).set(sa.auth);
+      expect(expectError(refused, 403, 'forbidden').title).toContain('iam:DeleteGroup');
+      const still = await t.http().get(`/api/v1/groups/${withAdmin.name}`).set(adminAuth).expect(200);
+      expect(still.body.service_accounts.map((m: { name: string }) => m.name)).toEqual(['admin']);
+      const plain = await createGroup(t, uniqueName('g'), { members: [(await createUser(t)).name] });
+      await t.http().delete(`/api/v1/groups/${plain.name}`).set(sa.auth).expect(204);
+      await t.http().delete(`/api/v1/groups/${withAdmin.name}`).set(adminAuth).expect(204);
+      expectError(await t.http().delete(`/api/v1/groups/${plain.name}`).set(sa.auth), 404, 'not_found');
+    });
+
     it('needs no policy for self-service', async () => {
       const me = await signedInUser(t);
       expect((await t.http().get('/api/v1/users/me').set('Cookie', me.cookie)).status).toBe(200);

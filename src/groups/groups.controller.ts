@@ -73,7 +73,7 @@ export class GroupsController {
     param: 'name',
   })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  delete(@Param('name') name: string): Promise<void> {
-    return this.groups.delete(name);
+  delete(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<void> {
+    return this.groups.delete(principal, name);
   }
 }

@@ -193,12 +193,23 @@ export class GroupsService {
   }
 
   /** Deletes the group; its memberships and role bindings go with it (ON DELETE CASCADE). */
-  async delete(name: string): Promise<void> {
+  /**
+   * Deletes the group; its memberships and role bindings go with it (ON DELETE CASCADE). Deleting a group
+   * takes its members out of it, so a group with an administrator in it is for administrators to delete.
+   */
+  async delete(principal: Principal, name: string): Promise<void> {
     await this.tx.run(async (em) => {
-      const result = await em.delete(Group, { name });
-      if (!result.affected) {
+      const group = await em.findOne(Group, { where: { name }, lock: this.tx.rowLock });
+      if (!group) {
         throw ApiError.notFound(`Group "${name}" not found`);
       }
+      this.assertMayChangeMembers(
+        principal,
+        await this.membersOf(em, group),
+        lrn('group', group.name),
+        'iam:DeleteGroup',
+      );
+      await em.delete(Group, { id: group.id });
     });
   }
 
@@ -455,12 +466,17 @@ export class GroupsService {
     return this.tx.shareLock ? qb.setLock('pessimistic_read') : qb;
   }
 
-  private assertMayChangeMembers(principal: Principal, members: ResolvedMember[], resource: string): void {
+  private assertMayChangeMembers(
+    principal: Principal,
+    members: ResolvedMember[],
+    resource: string,
+    action: 'iam:UpdateGroupMembers' | 'iam:DeleteGroup' = 'iam:UpdateGroupMembers',
+  ): void {
     for (const member of members) {
       this.authorization.assertMayActOnAdministrator(
         principal,
         this.administrators.isAdministrator(member.name, member.isBuiltinAdmin),
-        'iam:UpdateGroupMembers',
+        action,
         `${resource} (member ${member.name})`,
       );
     }
@@ -501,21 +517,7 @@ export class GroupsService {
   /** The group side of membership: add/remove (removal wins) or set, by principal name. */
   private async changeMembers(principal: Principal, em: EntityManager, group: Group, change: MembershipChange) {
     const resource = lrn('group', group.name);
-    const current: ResolvedMember[] = [];
-    for (const kind of ['user', 'service_account'] as const) {
-      const m = MEMBERSHIP[kind];
-      const rows = await em
-        .createQueryBuilder()
-        .select(['p.id AS id', 'p.name AS name'])
-        .addSelect(kind === 'service_account' ? 'p.is_builtin_admin' : '0', 'builtin')
-        .from(m.entityTable, 'p')
-        .innerJoin(m.table, 'j', `j.${m.column} = p.id`)
-        .where('j.group_id = :groupId', { groupId: group.id })
-        .getRawMany<{ id: string; name: string; builtin: boolean | number | string }>();
-      current.push(
-        ...rows.map((r) => ({ kind, id: r.id, name: r.name, isBuiltinAdmin: r.builtin === true || r.builtin === 1 })),
-      );
-    }
+    const current = await this.membersOf(em, group);
     const isCurrent = (member: ResolvedMember) => current.some((c) => c.kind === member.kind && c.id === member.id);
     let toAdd: ResolvedMember[];
     let toRemove: ResolvedMember[];
@@ -533,5 +535,25 @@ export class GroupsService {
     this.assertMayChangeMembers(principal, [...toAdd, ...toRemove], resource);
     await this.addMembers(em, group, toAdd);
     await this.removeMembers(em, group, toRemove);
+  }
+
+  /** The group's members, users and service accounts. */
+  private async membersOf(em: EntityManager, group: Group): Promise<ResolvedMember[]> {
+    const members: ResolvedMember[] = [];
+    for (const kind of ['user', 'service_account'] as const) {
+      const m = MEMBERSHIP[kind];
+      const rows = await em
+        .createQueryBuilder()
+        .select(['p.id AS id', 'p.name AS name'])
+        .addSelect(kind === 'service_account' ? 'p.is_builtin_admin' : '0', 'builtin')
+        .from(m.entityTable, 'p')
+        .innerJoin(m.table, 'j', `j.${m.column} = p.id`)
+        .where('j.group_id = :groupId', { groupId: group.id })
+        .getRawMany<{ id: string; name: string; builtin: boolean | number | string }>();
+      members.push(
+        ...rows.map((r) => ({ kind, id: r.id, name: r.name, isBuiltinAdmin: r.builtin === true || r.builtin === 1 })),
+      );
+    }
+    return members;
   }
 }
