@@ -127,7 +127,9 @@ describe.each(TEST_DATABASES)('error model (%s)', (kind) => {
         .post('/api/v1/login')
         .set('Content-Type', 'application/json')
         .send(`{"username":"x","password":"y","z":${deep(levels)}}`);
-      expect(expectError(res, 400, 'bad_request').title).toMatch(/nested more than 32 levels/);
+      const error = expectError(res, 400, 'bad_request');
+      expect(error.title).toMatch(/nested more than 32 levels/);
+      expect(error.invalid_fields).toEqual([expect.objectContaining({ name: 'z', error: 'invalid_value' })]);
     }
     const metadata = await t
       .http()

@@ -357,6 +357,14 @@ describe.each(TEST_DATABASES)('bootstrap administrator (%s)', (kind) => {
       }
       const users = await t.http().get('/api/v1/users').set(opsAuth).expect(200);
       expect(users.body.items.map((u: { name: string }) => u.name.toLowerCase())).not.toContain('admin');
+      // Nor a service account: start-up would make it the built-in one.
+      const account = await t
+        .http()
+        .post('/api/v1/service-accounts')
+        .set(opsAuth)
+        .send({ name: 'admin', token_expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+      expectError(account, 409, 'conflict');
+      expectError(await t.http().get('/api/v1/service-accounts/admin').set(opsAuth), 404, 'not_found');
     } finally {
       await t.close();
     }

@@ -20,7 +20,7 @@ const authorizationHeaderCount = (req: Request) =>
   req.rawHeaders.filter((name, index) => index % 2 === 0 && name.toLowerCase() === 'authorization').length;
 
 const hasAccessTokenParameter = (req: Request) =>
-  Object.hasOwn((req.query ?? {}), 'access_token') ||
+  Object.hasOwn(req.query ?? {}, 'access_token') ||
   (typeof req.body === 'object' && req.body !== null && Object.hasOwn(req.body as object, 'access_token'));
 
 /**

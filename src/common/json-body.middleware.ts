@@ -34,7 +34,8 @@ export function bodyProblem(value: unknown, path: string[] = []): ApiError | nul
     return null;
   }
   if (path.length >= MAX_BODY_DEPTH) {
-    return ApiError.badRequest(`Request body is nested more than ${MAX_BODY_DEPTH} levels deep`);
+    const name = fieldPath(path.slice(0, 1));
+    return ApiError.invalidField(name, 'invalid_value', `${name} is nested more than ${MAX_BODY_DEPTH} levels deep`);
   }
   for (const [key, entry] of Object.entries(value)) {
     if (FORBIDDEN_KEYS.has(key)) {

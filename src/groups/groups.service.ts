@@ -192,7 +192,6 @@ export class GroupsService {
     return this.get(name);
   }
 
-  /** Deletes the group; its memberships and role bindings go with it (ON DELETE CASCADE). */
   /**
    * Deletes the group; its memberships and role bindings go with it (ON DELETE CASCADE). Deleting a group
    * takes its members out of it, so a group with an administrator in it is for administrators to delete.

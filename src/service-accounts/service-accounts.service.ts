@@ -89,6 +89,12 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       'iam:CreateServiceAccount',
       lrn('service-account', dto.name),
     );
+    // Even while it is deleted: start-up recreates it under that name, with root rights.
+    if (dto.name === BUILTIN_ADMIN_NAME) {
+      throw ApiError.conflict(
+        `The name "${BUILTIN_ADMIN_NAME}" belongs to the built-in service account, which the service creates itself`,
+      );
+    }
     const expiresAt = this.tokenExpiry(dto.token_expires_at);
     const token = generateServiceAccountToken();
     const account = this.accounts.create({
@@ -312,7 +318,13 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       }
       const token = generateServiceAccountToken();
       if (existing) {
-        await em.update(ServiceAccount, { id: existing.id }, { tokenHash: hashSecret(token), isBuiltinAdmin: true });
+        // An `admin` account an earlier release let someone create: it becomes the built-in one, without the
+        // expiry its creator chose (which would lock the operators out).
+        await em.update(
+          ServiceAccount,
+          { id: existing.id },
+          { tokenHash: hashSecret(token), isBuiltinAdmin: true, tokenExpiresAt: null },
+        );
       } else {
         await insert(hashSecret(token));
       }
