@@ -62,6 +62,7 @@ export const MinLength = (min: number, options?: ValidationOptions) => lengthCon
 
 /** At most `max` characters (code points), as the database counts them; documented as `maxLength`. */
 export const MaxLength = (max: number, options?: ValidationOptions) => lengthConstraint('maxLength', max, options);
+
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 

