@@ -30,6 +30,10 @@ export const IAM_ACTIONS = [
   'iam:GetRole',
   'iam:UpdateRole',
   'iam:DeleteRole',
+  // Escalation on purpose: bind a role whose permissions the caller does not hold, or give a role a policy the
+  // caller does not hold (see AuthorizationService).
+  'iam:BindRole',
+  'iam:EscalateRole',
 ] as const;
 
 export type IamAction = (typeof IAM_ACTIONS)[number];

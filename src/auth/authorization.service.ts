@@ -1,15 +1,37 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError } from '../common/api-error.js';
-import { type IamAction } from './actions.js';
+import { type IamAction, lrn } from './actions.js';
+import { firstUncovered, type Lack } from './containment.js';
 import { decide, type PolicyStatement } from './policy.js';
 import type { Principal } from './principal.js';
+
+/** A principal acted upon: enough to tell how much authority it holds. */
+export interface TargetPrincipal {
+  kind: Principal['kind'];
+  id: string;
+  name: string;
+  isAdmin: boolean;
+}
+
+/** A role as far as binding it or changing its policy is concerned. */
+export interface RoleGrant {
+  name: string;
+  policy: PolicyStatement[];
+}
+
+const describeLack = (lack: Lack) => `${lack.action} on ${lack.resource}`;
 
 /**
  * Decides what a principal may do: administrators everything; everyone else what the policies of the
  * roles bound to their groups allow (deny wins, no match is a deny). Policies are read once per request,
  * so a change to a role, a binding or a membership applies from the caller's next request.
+ *
+ * And no escalation ("you can only grant what you hold", see containment.ts): binding a role, widening a role's
+ * policy, and acting on a principal in a way that hands it over (its password, token, groups, sessions, identity)
+ * need the caller to hold at least what is granted or handed over, or an explicit grant to escalate
+ * (iam:BindRole, iam:EscalateRole on the role).
  */
 @Injectable()
 export class AuthorizationService {
@@ -41,28 +63,88 @@ export class AuthorizationService {
     return items.filter((item) => decide(statements, action, resourceOf(item)) === 'allow');
   }
 
-  /** Only an administrator may act on an administrator. */
-  assertMayActOnAdministrator(principal: Principal, targetIsAdmin: boolean, action: IamAction, resource: string) {
-    if (targetIsAdmin && !principal.isAdmin) {
+  /** Creating a principal with an administrator's name creates an administrator: administrators only. */
+  assertMayCreateAdministrator(principal: Principal, isAdminName: boolean, action: IamAction, resource: string) {
+    if (isAdminName && !principal.isAdmin) {
       throw ApiError.forbidden(`Not allowed: ${action} on ${resource} (an administrator; only administrators may)`);
     }
+  }
+
+  /**
+   * Acting on `target` in a way that hands it over (its password, token, groups, sessions, deletion, identity) needs
+   * the caller to hold everything the target holds: only administrators act on an administrator, and anyone else
+   * only on a principal whose effective permissions their own contain. Read with `em`, inside the caller's
+   * transaction, after the target is locked.
+   */
+  async assertMayActOn(
+    principal: Principal,
+    target: TargetPrincipal,
+    action: IamAction,
+    resource: string,
+    em: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
+    if (principal.isAdmin || (principal.kind === target.kind && principal.id === target.id)) {
+      return;
+    }
+    if (target.isAdmin) {
+      throw ApiError.forbidden(`Not allowed: ${action} on ${resource} (an administrator; only administrators may)`);
+    }
+    const lack = firstUncovered(await this.statementsOf(principal), await this.load(em, target.kind, target.id));
+    if (lack) {
+      throw ApiError.forbidden(
+        `Not allowed: ${action} on ${resource}: "${target.name}" holds ${describeLack(lack)}, which you do not ` +
+          '(you may act so only on principals whose permissions yours contain)',
+      );
+    }
+  }
+
+  /**
+   * Binding roles (to a group, or to a principal by adding it to a group that has them): each role's policy must be
+   * held by the caller, or the caller must be allowed iam:BindRole on the role.
+   */
+  async assertMayBind(principal: Principal, roles: RoleGrant[]): Promise<void> {
+    for (const role of roles) {
+      const lack = await this.lackOf(principal, role.policy);
+      if (lack && !(await this.isAllowed(principal, 'iam:BindRole', lrn('role', role.name)))) {
+        throw ApiError.forbidden(
+          `Not allowed to bind role "${role.name}": it grants ${describeLack(lack)}, which you do not hold ` +
+            `(nor iam:BindRole on ${lrn('role', role.name)})`,
+        );
+      }
+    }
+  }
+
+  /** Giving a role this policy: the caller must hold it, or be allowed iam:EscalateRole on the role. */
+  async assertMayGrant(principal: Principal, role: RoleGrant): Promise<void> {
+    const lack = await this.lackOf(principal, role.policy);
+    if (lack && !(await this.isAllowed(principal, 'iam:EscalateRole', lrn('role', role.name)))) {
+      throw ApiError.forbidden(
+        `Not allowed to give role "${role.name}" this policy: it grants ${describeLack(lack)}, which you do not ` +
+          `hold (nor iam:EscalateRole on ${lrn('role', role.name)})`,
+      );
+    }
+  }
+
+  private async lackOf(principal: Principal, granted: PolicyStatement[]): Promise<Lack | null> {
+    return principal.isAdmin ? null : firstUncovered(await this.statementsOf(principal), granted);
   }
 
   private statementsOf(principal: Principal): Promise<PolicyStatement[]> {
     let pending = this.statements.get(principal);
     if (!pending) {
-      pending = this.load(principal);
+      pending = this.load(this.dataSource.manager, principal.kind, principal.id);
       this.statements.set(principal, pending);
     }
     return pending;
   }
 
-  private async load(principal: Principal): Promise<PolicyStatement[]> {
+  /** Every statement of every role bound to a group the principal is in. */
+  private async load(em: EntityManager, kind: Principal['kind'], id: string): Promise<PolicyStatement[]> {
     const membership =
-      principal.kind === 'user'
+      kind === 'user'
         ? { table: 'user_groups', column: 'user_id' }
         : { table: 'service_account_groups', column: 'service_account_id' };
-    const rows = await this.dataSource
+    const rows = await em
       .createQueryBuilder()
       .distinct(true)
       .select('r.id', 'id')
@@ -70,7 +152,7 @@ export class AuthorizationService {
       .from('roles', 'r')
       .innerJoin('group_roles', 'gr', 'gr.role_id = r.id')
       .innerJoin(membership.table, 'm', `m.group_id = gr.group_id`)
-      .where(`m.${membership.column} = :id`, { id: principal.id })
+      .where(`m.${membership.column} = :id`, { id })
       .getRawMany<{ id: string; policy: string }>();
     return rows.flatMap((row) => JSON.parse(row.policy) as PolicyStatement[]);
   }

@@ -132,7 +132,8 @@ export class GroupsService {
         await em.insert(Group, group);
         const roles = await this.roles.findAllOrFail(em, dto.roles ?? [], 'roles');
         const members = await this.resolveMembers(em, dto.members ?? [], 'members');
-        this.assertMayChangeMembers(principal, members, resource);
+        await this.authorization.assertMayBind(principal, roles);
+        await this.assertMayChangeMembers(principal, em, members, resource);
         await this.bindRoles(em, group, roles);
         await this.addMembers(em, group, members);
       });
@@ -180,9 +181,16 @@ export class GroupsService {
         await em.update(Group, { id: group.id }, changes);
       }
       // Lock order: the group, then the roles, then the principals; role bindings and memberships last.
+      const bound = await this.rolesOf(em, [group.id]);
       const roles = dto.roles !== undefined ? await this.roles.findAllOrFail(em, dto.roles, 'roles') : undefined;
+      if (roles !== undefined) {
+        await this.authorization.assertMayBind(
+          principal,
+          roles.filter((role) => !bound.some((b) => b.id === role.id)),
+        );
+      }
       if (set !== undefined || add !== undefined || remove !== undefined) {
-        await this.changeMembers(principal, em, group, { add, remove, set });
+        await this.changeMembers(principal, em, group, { add, remove, set }, roles ?? bound);
       }
       if (roles !== undefined) {
         await em.createQueryBuilder().delete().from('group_roles').where('group_id = :id', { id: group.id }).execute();
@@ -202,8 +210,9 @@ export class GroupsService {
       if (!group) {
         throw ApiError.notFound(`Group "${name}" not found`);
       }
-      this.assertMayChangeMembers(
+      await this.assertMayChangeMembers(
         principal,
+        em,
         await this.membersOf(em, group),
         lrn('group', group.name),
         'iam:DeleteGroup',
@@ -285,7 +294,7 @@ export class GroupsService {
         set: 'set_groups',
       },
     );
-    await this.authorizeMembershipPlan(principal, plan);
+    await this.authorizeMembershipPlan(principal, em, plan);
     await this.applyMembership(em, member, plan);
   }
 
@@ -352,11 +361,36 @@ export class GroupsService {
     });
   }
 
-  /** No escalation: a principal's groups change only with iam:UpdateGroupMembers on every group touched. */
-  private async authorizeMembershipPlan(principal: Principal, plan: MembershipPlan): Promise<void> {
+  /**
+   * No escalation: a principal's groups change only with iam:UpdateGroupMembers on every group touched, and joining
+   * a group binds its roles to the principal, so the caller must be able to bind them (AuthorizationService.assertMayBind).
+   * (That the caller may act on the principal at all is checked when it is locked.)
+   */
+  private async authorizeMembershipPlan(principal: Principal, em: EntityManager, plan: MembershipPlan): Promise<void> {
     for (const group of [...plan.add, ...plan.remove]) {
       await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', lrn('group', group.name));
     }
+    await this.authorization.assertMayBind(
+      principal,
+      await this.rolesOf(
+        em,
+        plan.add.map((group) => group.id),
+      ),
+    );
+  }
+
+  /** The roles bound to any of these groups, each once (no lock: see the lock order on TransactionService). */
+  private async rolesOf(em: EntityManager, groupIds: string[]): Promise<Role[]> {
+    if (groupIds.length === 0) {
+      return [];
+    }
+    const roles = await em
+      .createQueryBuilder(Role, 'r')
+      .innerJoin('group_roles', 'gr', 'gr.role_id = r.id')
+      .where('gr.group_id IN (:...groupIds)', { groupIds })
+      .orderBy('r.name')
+      .getMany();
+    return roles.filter((role, index) => roles.findIndex((other) => other.id === role.id) === index);
   }
 
   private async applyMembership(em: EntityManager, member: { kind: MemberKind; id: string }, plan: MembershipPlan) {
@@ -465,18 +499,26 @@ export class GroupsService {
     return this.tx.shareLock ? qb.setLock('pessimistic_read') : qb;
   }
 
-  private assertMayChangeMembers(
+  /** No takeover: changing a principal's groups is for callers who hold all it holds (see assertMayActOn). */
+  private async assertMayChangeMembers(
     principal: Principal,
+    em: EntityManager,
     members: ResolvedMember[],
     resource: string,
     action: 'iam:UpdateGroupMembers' | 'iam:DeleteGroup' = 'iam:UpdateGroupMembers',
-  ): void {
+  ): Promise<void> {
     for (const member of members) {
-      this.authorization.assertMayActOnAdministrator(
+      await this.authorization.assertMayActOn(
         principal,
-        this.administrators.isAdministrator(member.name, member.isBuiltinAdmin),
+        {
+          kind: member.kind,
+          id: member.id,
+          name: member.name,
+          isAdmin: this.administrators.isAdministrator(member.name, member.isBuiltinAdmin),
+        },
         action,
         `${resource} (member ${member.name})`,
+        em,
       );
     }
   }
@@ -513,8 +555,17 @@ export class GroupsService {
     }
   }
 
-  /** The group side of membership: add/remove (removal wins) or set, by principal name. */
-  private async changeMembers(principal: Principal, em: EntityManager, group: Group, change: MembershipChange) {
+  /**
+   * The group side of membership: add/remove (removal wins) or set, by principal name. New members get `roles` (the
+   * group's roles once this request is done), so the caller must be able to bind them.
+   */
+  private async changeMembers(
+    principal: Principal,
+    em: EntityManager,
+    group: Group,
+    change: MembershipChange,
+    roles: Role[],
+  ) {
     const resource = lrn('group', group.name);
     const current = await this.membersOf(em, group);
     const isCurrent = (member: ResolvedMember) => current.some((c) => c.kind === member.kind && c.id === member.id);
@@ -531,7 +582,10 @@ export class GroupsService {
       toAdd = adding.filter((member) => !removed(member) && !isCurrent(member));
       toRemove = removing.filter(isCurrent);
     }
-    this.assertMayChangeMembers(principal, [...toAdd, ...toRemove], resource);
+    await this.assertMayChangeMembers(principal, em, [...toAdd, ...toRemove], resource);
+    if (toAdd.length > 0) {
+      await this.authorization.assertMayBind(principal, roles);
+    }
     await this.addMembers(em, group, toAdd);
     await this.removeMembers(em, group, toRemove);
   }

@@ -28,11 +28,11 @@ export class ProfilesController {
     @Body() dto: UpdateProfileDto,
   ): Promise<UserDto> {
     if (name.toLowerCase() !== 'me') {
-      return this.profiles.update(name, dto);
+      return this.profiles.update(principal, name, dto);
     }
     if (principal.kind !== 'user') {
       throw ApiError.forbidden('/users/me/profile is for signed-in users; a service account has no profile');
     }
-    return this.profiles.update(principal.name, dto);
+    return this.profiles.update(principal, principal.name, dto);
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Principal } from '../auth/principal.js';
 import { TransactionService } from '../database/transaction.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
@@ -16,12 +17,14 @@ export class ProfilesService {
     private readonly tx: TransactionService,
   ) {}
 
-  async update(name: string, dto: UpdateProfileDto): Promise<UserDto> {
+  async update(principal: Principal, name: string, dto: UpdateProfileDto): Promise<UserDto> {
     await this.tx.run(async (em) => {
       const user = await em.findOne(User, { where: { nameKey: userNameKey(name) }, lock: this.tx.rowLock });
       if (!user) {
         throw ApiError.notFound(`User "${name}" not found`);
       }
+      // The e-mail address is how a person is reached (and, with single sign-on, recognised): no takeover.
+      await this.users.assertMayActOn(principal, user, 'iam:UpdateUserProfile', em);
       const profile =
         (await em.findOne(Profile, { where: { userId: user.id } })) ??
         em.create(Profile, { userId: user.id, fullName: null, emailAddress: null });

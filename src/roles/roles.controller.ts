@@ -27,8 +27,8 @@ export class RolesController {
     type: ErrorResponseDto,
   })
   @ApiConflictResponse({ description: 'The name is taken', type: ErrorResponseDto })
-  create(@Body() dto: CreateRoleDto): Promise<RoleDto> {
-    return this.roles.create(dto);
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRoleDto): Promise<RoleDto> {
+    return this.roles.create(principal, dto);
   }
 
   @Get(':name')
@@ -46,8 +46,12 @@ export class RolesController {
   })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  update(@Param('name') name: string, @Body() dto: UpdateRoleDto): Promise<RoleDto> {
-    return this.roles.update(name, dto);
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() dto: UpdateRoleDto,
+  ): Promise<RoleDto> {
+    return this.roles.update(principal, name, dto);
   }
 
   @Post(':name/policy')
@@ -59,8 +63,12 @@ export class RolesController {
   })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  appendStatement(@Param('name') name: string, @Body() statement: PolicyStatementDto): Promise<RoleDto> {
-    return this.roles.appendStatement(name, statement);
+  appendStatement(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() statement: PolicyStatementDto,
+  ): Promise<RoleDto> {
+    return this.roles.appendStatement(principal, name, statement);
   }
 
   @Delete(':name')

@@ -46,7 +46,8 @@ export class RolesService {
     return toRoleDto(await this.findOrFail(this.roles.manager, name));
   }
 
-  async create(dto: CreateRoleDto): Promise<RoleDto> {
+  /** A new role's policy is held by the caller, or the caller may escalate (AuthorizationService.assertMayGrant). */
+  async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {
     const role = this.roles.create({
       id: randomUUID(),
       name: dto.name,
@@ -56,6 +57,7 @@ export class RolesService {
       metadata: dto.metadata ?? {},
       createdAt: new Date(),
     });
+    await this.authorization.assertMayGrant(principal, role);
     try {
       await this.tx.run((em) => em.insert(Role, role));
     } catch (error) {
@@ -67,7 +69,7 @@ export class RolesService {
     return toRoleDto(role);
   }
 
-  async update(name: string, dto: UpdateRoleDto): Promise<RoleDto> {
+  async update(principal: Principal, name: string, dto: UpdateRoleDto): Promise<RoleDto> {
     return this.tx.run(async (em) => {
       const role = await this.findOrFail(em, name, true);
       if (dto.display_name !== undefined) {
@@ -78,6 +80,7 @@ export class RolesService {
       }
       if (dto.policy !== undefined) {
         role.policy = dto.policy.map(normaliseStatement);
+        await this.authorization.assertMayGrant(principal, role);
       }
       role.metadata = patchMetadata(role.metadata, dto.metadata);
       await em.save(Role, role);
@@ -86,13 +89,14 @@ export class RolesService {
   }
 
   /** Appends one statement to the role's policy. */
-  async appendStatement(name: string, statement: PolicyStatementDto): Promise<RoleDto> {
+  async appendStatement(principal: Principal, name: string, statement: PolicyStatementDto): Promise<RoleDto> {
     return this.tx.run(async (em) => {
       const role = await this.findOrFail(em, name, true);
       if (role.policy.length >= MAX_STATEMENTS) {
         throw ApiError.invalidField('policy', 'too_many', `A policy has at most ${MAX_STATEMENTS} statements`);
       }
       role.policy = [...role.policy, normaliseStatement(statement)];
+      await this.authorization.assertMayGrant(principal, role);
       await em.update(Role, { id: role.id }, { policy: role.policy });
       return toRoleDto(role);
     });

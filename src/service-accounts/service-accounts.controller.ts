@@ -61,8 +61,12 @@ export class ServiceAccountsController {
   )
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  update(@Param('name') name: string, @Body() dto: UpdateServiceAccountDto): Promise<ServiceAccountDto> {
-    return this.accounts.update(name, dto);
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() dto: UpdateServiceAccountDto,
+  ): Promise<ServiceAccountDto> {
+    return this.accounts.update(principal, name, dto);
   }
 
   @Delete(':name')

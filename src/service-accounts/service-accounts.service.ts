@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
-import { lrn } from '../auth/actions.js';
+import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
@@ -83,7 +83,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   /** Creates the account and its token; the token is in this answer and nowhere else, ever. */
   async create(principal: Principal, dto: CreateServiceAccountDto): Promise<ServiceAccountWithTokenDto> {
     // A service account named in IAM_ADMINISTRATORS would be an administrator.
-    this.authorization.assertMayActOnAdministrator(
+    this.authorization.assertMayCreateAdministrator(
       principal,
       this.administrators.isAdministrator(dto.name),
       'iam:CreateServiceAccount',
@@ -118,9 +118,10 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     return { ...(await this.get(account.name)), token };
   }
 
-  async update(name: string, dto: UpdateServiceAccountDto): Promise<ServiceAccountDto> {
+  async update(principal: Principal, name: string, dto: UpdateServiceAccountDto): Promise<ServiceAccountDto> {
     await this.tx.run(async (em) => {
       const account = await this.lockByName(em, name);
+      await this.assertMayActOn(principal, account, 'iam:UpdateServiceAccount', em);
       const changes: Partial<ServiceAccount> = {};
       if (dto.display_name !== undefined) {
         changes.displayName = dto.display_name;
@@ -142,7 +143,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   async delete(principal: Principal, name: string): Promise<void> {
     await this.tx.run(async (em) => {
       const account = await this.lockByName(em, name);
-      this.assertMayActOn(principal, account, 'iam:DeleteServiceAccount');
+      await this.assertMayActOn(principal, account, 'iam:DeleteServiceAccount', em);
       await em.delete(ServiceAccount, { id: account.id });
     });
   }
@@ -153,7 +154,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     const token = generateServiceAccountToken();
     await this.tx.run(async (em) => {
       const account = await this.lockByName(em, name);
-      this.assertMayActOn(principal, account, 'iam:RenewServiceAccountToken');
+      await this.assertMayActOn(principal, account, 'iam:RenewServiceAccountToken', em);
       await em.update(ServiceAccount, { id: account.id }, { tokenHash: hashSecret(token), tokenExpiresAt: expiresAt });
     });
     return { ...(await this.get(name)), token };
@@ -175,7 +176,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
           id: found.id,
           lock: async () => {
             const account = await this.lockByName(em, name);
-            this.assertMayActOn(principal, account, 'iam:SetServiceAccountGroups');
+            await this.assertMayActOn(principal, account, 'iam:SetServiceAccountGroups', em);
             return account.id;
           },
         },
@@ -229,16 +230,14 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     return this.administrators.isAdministrator(account.name, account.isBuiltinAdmin);
   }
 
-  private assertMayActOn(
-    principal: Principal,
-    account: ServiceAccount,
-    action: Parameters<AuthorizationService['assertMayActOnAdministrator']>[2],
-  ) {
-    this.authorization.assertMayActOnAdministrator(
+  /** No takeover: see AuthorizationService.assertMayActOn. */
+  private assertMayActOn(principal: Principal, account: ServiceAccount, action: IamAction, em: EntityManager) {
+    return this.authorization.assertMayActOn(
       principal,
-      this.isAdmin(account),
+      { kind: 'service_account', id: account.id, name: account.name, isAdmin: this.isAdmin(account) },
       action,
       lrn('service-account', account.name),
+      em,
     );
   }
 

@@ -124,12 +124,14 @@ export class SessionsService implements OnApplicationBootstrap {
    */
   async setPassword(principal: Principal, name: string, password: string): Promise<void> {
     const user = await this.usersService.findEntityOrFail(name);
-    this.usersService.assertMayActOn(principal, user, 'iam:SetUserPassword');
+    // Checked before spending a hash on it, and again under the lock (the user may have gained rights meanwhile).
+    await this.usersService.assertMayActOn(principal, user, 'iam:SetUserPassword');
     const hash = await this.hasher.hash(password);
     await this.tx.run(async (em) => {
       if (!(await em.findOne(User, { where: { id: user.id }, select: { id: true }, lock: this.tx.rowLock }))) {
         throw ApiError.notFound(`User "${name}" not found`);
       }
+      await this.usersService.assertMayActOn(principal, user, 'iam:SetUserPassword', em);
       await em.update(User, { id: user.id }, { passwordHash: hash });
       await em.delete(Session, { userId: user.id });
     });

@@ -50,8 +50,12 @@ export class UsersController {
   })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  update(@Param('name') name: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
-    return this.users.update(name, dto);
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() dto: UpdateUserDto,
+  ): Promise<UserDto> {
+    return this.users.update(principal, name, dto);
   }
 
   @Delete(':name')

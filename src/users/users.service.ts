@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
-import { lrn } from '../auth/actions.js';
+import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
@@ -72,7 +72,7 @@ export class UsersService {
 
   async create(principal: Principal, dto: CreateUserDto): Promise<UserDto> {
     // Creating a principal named in IAM_ADMINISTRATORS creates an administrator.
-    this.authorization.assertMayActOnAdministrator(
+    this.authorization.assertMayCreateAdministrator(
       principal,
       this.administrators.isAdministrator(dto.name),
       'iam:CreateUser',
@@ -105,9 +105,10 @@ export class UsersService {
     return this.get(user.name);
   }
 
-  async update(name: string, dto: UpdateUserDto): Promise<UserDto> {
+  async update(principal: Principal, name: string, dto: UpdateUserDto): Promise<UserDto> {
     await this.tx.run(async (em) => {
       const user = await this.lockByName(em, name);
+      await this.assertMayActOn(principal, user, 'iam:UpdateUser', em);
       const changes: Partial<User> = {};
       if (dto.display_name !== undefined) {
         changes.displayName = dto.display_name;
@@ -126,7 +127,7 @@ export class UsersService {
   async delete(principal: Principal, name: string): Promise<void> {
     await this.tx.run(async (em) => {
       const user = await this.lockByName(em, name);
-      this.assertMayActOn(principal, user, 'iam:DeleteUser');
+      await this.assertMayActOn(principal, user, 'iam:DeleteUser', em);
       await em.delete(User, { id: user.id });
     });
   }
@@ -150,7 +151,7 @@ export class UsersService {
           id: found.id,
           lock: async () => {
             const user = await this.lockByName(em, name);
-            this.assertMayActOn(principal, user, 'iam:SetUserGroups');
+            await this.assertMayActOn(principal, user, 'iam:SetUserGroups', em);
             return user.id;
           },
         },
@@ -169,17 +170,22 @@ export class UsersService {
     return user;
   }
 
-  /** Only administrators may act on an administrator. */
+  /**
+   * No takeover: acting on a user in a way that hands it over needs the caller to hold everything that user holds
+   * (AuthorizationService.assertMayActOn; administrators are for administrators only).
+   */
   assertMayActOn(
     principal: Principal,
-    user: User,
-    action: 'iam:DeleteUser' | 'iam:SetUserGroups' | 'iam:SetUserPassword',
-  ) {
-    this.authorization.assertMayActOnAdministrator(
+    user: Pick<User, 'id' | 'name'>,
+    action: IamAction,
+    em?: EntityManager,
+  ): Promise<void> {
+    return this.authorization.assertMayActOn(
       principal,
-      this.administrators.isAdministrator(user.name),
+      { kind: 'user', id: user.id, name: user.name, isAdmin: this.administrators.isAdministrator(user.name) },
       action,
       lrn('user', user.name),
+      em,
     );
   }
 
