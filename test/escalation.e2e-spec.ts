@@ -9,7 +9,7 @@ import {
 } from './utils/fixtures.js';
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-const allow = (action: string, resource: string) => ({ effect: 'allow', action, resource });
+const allow = (action: string | string[], resource: string) => ({ effect: 'allow', action, resource });
 const deny = (action: string, resource: string) => ({ effect: 'deny', action, resource });
 const EVERYTHING = [allow('*', '*')];
 
@@ -293,6 +293,66 @@ describe.each(TEST_DATABASES)('no escalation, no takeover (%s)', (kind) => {
         .set(sa.auth)
         .send({ name: uniqueName('r'), policy: [allow('iam:CreateRole', 'iam:role:x-*')] })
         .expect(201);
+    });
+  });
+
+  describe('lifting a deny needs what it denies, or iam:BindRole on its role', () => {
+    /** erin manages users and team groups, but a role bound to her team group denies her deleting root users. */
+    async function restrictedErin() {
+      const noRootDelete = await createRole([deny('iam:DeleteUser', 'iam:user:root-*')], `no-root-${uniqueName('r')}`);
+      const erin = await userWithPolicy([
+        allow('iam:*', 'iam:user:*'),
+        allow('iam:*', 'iam:group:team-*'),
+        allow('iam:UpdateRole', `iam:role:${noRootDelete}`),
+        allow('iam:DeleteRole', `iam:role:${noRootDelete}`),
+      ]);
+      const team = await groupWith([noRootDelete], [erin.name], `team-${uniqueName('g')}`);
+      return { erin, team, noRootDelete };
+    }
+
+    it('refuses every way of shedding the deny: leaving the group, unbinding, deleting the group or the role, emptying the policy', async () => {
+      const { erin, team, noRootDelete } = await restrictedErin();
+      const attempts = [
+        t
+          .http()
+          .patch(`/api/v1/groups/${team}`)
+          .set(erin.auth)
+          .send({ remove_members: [erin.name] }),
+        t.http().patch(`/api/v1/groups/${team}`).set(erin.auth).send({ set_members: [] }),
+        t
+          .http()
+          .put(`/api/v1/users/${erin.name}/groups`)
+          .set(erin.auth)
+          .send({ remove_from_groups: [team] }),
+        t.http().patch(`/api/v1/groups/${team}`).set(erin.auth).send({ roles: [] }),
+        t.http().delete(`/api/v1/groups/${team}`).set(erin.auth),
+        t.http().patch(`/api/v1/roles/${noRootDelete}`).set(erin.auth).send({ policy: [] }),
+        t.http().delete(`/api/v1/roles/${noRootDelete}`).set(erin.auth),
+      ];
+      for (const res of await Promise.all(attempts)) {
+        expect(expectError(res, 403, 'forbidden').title).toContain(noRootDelete);
+      }
+      const root = await createUser(t, `root-${uniqueName('u')}`);
+      expectError(await t.http().delete(`/api/v1/users/${root.name}`).set(erin.auth), 403, 'forbidden');
+      const after = await t.http().get(`/api/v1/groups/${team}`).set(adminAuth).expect(200);
+      expect(after.body.users.map((u: { name: string }) => u.name)).toEqual([erin.name]);
+      expect(after.body.roles.map((r: { name: string }) => r.name)).toEqual([noRootDelete]);
+    });
+
+    it('allows it to whoever holds what the deny takes away', async () => {
+      const { erin, team } = await restrictedErin();
+      // Holds all erin holds (so may act on her), without her deny, and without iam:BindRole.
+      const manager = await userWithPolicy([
+        allow('iam:*', 'iam:user:*'),
+        allow('iam:*', 'iam:group:team-*'),
+        allow(['iam:UpdateRole', 'iam:DeleteRole'], 'iam:role:*'),
+      ]);
+      await t
+        .http()
+        .patch(`/api/v1/groups/${team}`)
+        .set(manager.auth)
+        .send({ remove_members: [erin.name] })
+        .expect(200);
     });
   });
 

@@ -23,6 +23,10 @@ export interface RoleGrant {
 
 const describeLack = (lack: Lack) => `${lack.action} on ${lack.resource}`;
 
+/** What lifting these statements' denies may give someone: each deny, read as an allow. */
+const liftedBy = (policy: PolicyStatement[]): PolicyStatement[] =>
+  policy.filter((statement) => statement.effect === 'deny').map((statement) => ({ ...statement, effect: 'allow' }));
+
 /**
  * Decides what a principal may do: administrators everything; everyone else what the policies of the
  * roles bound to their groups allow (deny wins, no match is a deny). Policies are read once per request,
@@ -114,9 +118,36 @@ export class AuthorizationService {
     }
   }
 
-  /** Giving a role this policy: the caller must hold it, or be allowed iam:EscalateRole on the role. */
-  async assertMayGrant(principal: Principal, role: RoleGrant): Promise<void> {
-    const lack = await this.lackOf(principal, role.policy);
+  /** A new role's policy: the caller must hold it, or be allowed iam:EscalateRole on the role. */
+  assertMayGrant(principal: Principal, role: RoleGrant): Promise<void> {
+    return this.assertMayChangePolicy(principal, role, []);
+  }
+
+  /**
+   * Lifting a deny widens what someone may do within it: unbinding a role that has denies (from a group, by taking a
+   * principal out of a group that has it, or by deleting it) needs the caller to hold what those denies take away,
+   * or iam:BindRole on the role. Roles without denies pass at no cost.
+   */
+  async assertMayUnbind(principal: Principal, roles: RoleGrant[]): Promise<void> {
+    for (const role of roles) {
+      const lack = await this.lackOf(principal, liftedBy(role.policy));
+      if (lack && !(await this.isAllowed(principal, 'iam:BindRole', lrn('role', role.name)))) {
+        throw ApiError.forbidden(
+          `Not allowed to unbind role "${role.name}": it denies ${describeLack(lack)}, which you do not hold ` +
+            `(nor iam:BindRole on ${lrn('role', role.name)})`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Giving a role a new policy in place of `before`: the caller must hold the new policy and what the denies it drops
+   * took away, or be allowed iam:EscalateRole on the role.
+   */
+  async assertMayChangePolicy(principal: Principal, role: RoleGrant, before: PolicyStatement[]): Promise<void> {
+    const kept = new Set(role.policy.map((statement) => JSON.stringify(statement)));
+    const dropped = liftedBy(before.filter((statement) => !kept.has(JSON.stringify(statement))));
+    const lack = await this.lackOf(principal, [...role.policy, ...dropped]);
     if (lack && !(await this.isAllowed(principal, 'iam:EscalateRole', lrn('role', role.name)))) {
       throw ApiError.forbidden(
         `Not allowed to give role "${role.name}" this policy: it grants ${describeLack(lack)}, which you do not ` +

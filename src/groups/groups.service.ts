@@ -188,9 +188,13 @@ export class GroupsService {
           principal,
           roles.filter((role) => !bound.some((b) => b.id === role.id)),
         );
+        await this.authorization.assertMayUnbind(
+          principal,
+          bound.filter((b) => !roles.some((role) => role.id === b.id)),
+        );
       }
       if (set !== undefined || add !== undefined || remove !== undefined) {
-        await this.changeMembers(principal, em, group, { add, remove, set }, roles ?? bound);
+        await this.changeMembers(principal, em, group, { add, remove, set }, { before: bound, after: roles ?? bound });
       }
       if (roles !== undefined) {
         await em.createQueryBuilder().delete().from('group_roles').where('group_id = :id', { id: group.id }).execute();
@@ -210,13 +214,11 @@ export class GroupsService {
       if (!group) {
         throw ApiError.notFound(`Group "${name}" not found`);
       }
-      await this.assertMayChangeMembers(
-        principal,
-        em,
-        await this.membersOf(em, group),
-        lrn('group', group.name),
-        'iam:DeleteGroup',
-      );
+      const members = await this.membersOf(em, group);
+      await this.assertMayChangeMembers(principal, em, members, lrn('group', group.name), 'iam:DeleteGroup');
+      if (members.length > 0) {
+        await this.authorization.assertMayUnbind(principal, await this.rolesOf(em, [group.id]));
+      }
       await em.delete(Group, { id: group.id });
     });
   }
@@ -363,20 +365,24 @@ export class GroupsService {
 
   /**
    * No escalation: a principal's groups change only with iam:UpdateGroupMembers on every group touched, and joining
-   * a group binds its roles to the principal, so the caller must be able to bind them (AuthorizationService.assertMayBind).
+   * a group binds its roles to the principal, so the caller must be able to bind them (AuthorizationService.assertMayBind);
+   * leaving one unbinds them, which lifts their denies (assertMayUnbind).
    * (That the caller may act on the principal at all is checked when it is locked.)
    */
   private async authorizeMembershipPlan(principal: Principal, em: EntityManager, plan: MembershipPlan): Promise<void> {
     for (const group of [...plan.add, ...plan.remove]) {
       await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', lrn('group', group.name));
     }
-    await this.authorization.assertMayBind(
-      principal,
-      await this.rolesOf(
-        em,
-        plan.add.map((group) => group.id),
-      ),
+    const joined = await this.rolesOf(
+      em,
+      plan.add.map((group) => group.id),
     );
+    const left = await this.rolesOf(
+      em,
+      plan.remove.map((group) => group.id),
+    );
+    await this.authorization.assertMayBind(principal, joined);
+    await this.authorization.assertMayUnbind(principal, left);
   }
 
   /** The roles bound to any of these groups, each once (no lock: see the lock order on TransactionService). */
@@ -556,15 +562,16 @@ export class GroupsService {
   }
 
   /**
-   * The group side of membership: add/remove (removal wins) or set, by principal name. New members get `roles` (the
-   * group's roles once this request is done), so the caller must be able to bind them.
+   * The group side of membership: add/remove (removal wins) or set, by principal name. New members get the group's
+   * roles once this request is done (`roles.after`), so the caller must be able to bind them; members who leave lose
+   * the roles it had (`roles.before`), which lifts their denies.
    */
   private async changeMembers(
     principal: Principal,
     em: EntityManager,
     group: Group,
     change: MembershipChange,
-    roles: Role[],
+    roles: { before: Role[]; after: Role[] },
   ) {
     const resource = lrn('group', group.name);
     const current = await this.membersOf(em, group);
@@ -584,7 +591,10 @@ export class GroupsService {
     }
     await this.assertMayChangeMembers(principal, em, [...toAdd, ...toRemove], resource);
     if (toAdd.length > 0) {
-      await this.authorization.assertMayBind(principal, roles);
+      await this.authorization.assertMayBind(principal, roles.after);
+    }
+    if (toRemove.length > 0) {
+      await this.authorization.assertMayUnbind(principal, roles.before);
     }
     await this.addMembers(em, group, toAdd);
     await this.removeMembers(em, group, toRemove);

@@ -79,7 +79,7 @@ export class RolesController {
     param: 'name',
   })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  delete(@Param('name') name: string): Promise<void> {
-    return this.roles.delete(name);
+  delete(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<void> {
+    return this.roles.delete(principal, name);
   }
 }

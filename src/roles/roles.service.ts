@@ -79,8 +79,9 @@ export class RolesService {
         role.description = dto.description;
       }
       if (dto.policy !== undefined) {
+        const before = role.policy;
         role.policy = dto.policy.map(normaliseStatement);
-        await this.authorization.assertMayGrant(principal, role);
+        await this.authorization.assertMayChangePolicy(principal, role, before);
       }
       role.metadata = patchMetadata(role.metadata, dto.metadata);
       await em.save(Role, role);
@@ -102,13 +103,12 @@ export class RolesService {
     });
   }
 
-  /** Deletes the role; it is unbound from its groups (ON DELETE CASCADE). */
-  async delete(name: string): Promise<void> {
+  /** Deletes the role; it is unbound from its groups (ON DELETE CASCADE), which lifts its denies. */
+  async delete(principal: Principal, name: string): Promise<void> {
     await this.tx.run(async (em) => {
-      const result = await em.delete(Role, { name });
-      if (!result.affected) {
-        throw ApiError.notFound(`Role "${name}" not found`);
-      }
+      const role = await this.findOrFail(em, name, true);
+      await this.authorization.assertMayUnbind(principal, [role]);
+      await em.delete(Role, { id: role.id });
     });
   }
 
