@@ -24,61 +24,57 @@ const FUTURE_IAM_ACTION = 'iam:\u0000future';
 const OTHER_SERVICE_ACTION = '\u0000other:\u0000future';
 const ACTION_UNIVERSE: readonly string[] = [...IAM_ACTIONS, FUTURE_IAM_ACTION, OTHER_SERVICE_ACTION];
 
-/**
- * L(p) ⊆ L(q) for patterns in which `*` matches any run of characters and everything else itself, without regard to
- * case. Exact for literals; for patterns with stars it may answer false where inclusion holds (never the reverse).
- */
-export function patternIncludes(p: string, q: string): boolean {
+type Walk = (a: string, b: string, i: number, j: number, walk: (i: number, j: number) => boolean) => boolean;
+
+/** Runs a memoised walk over positions (i in p, j in q) of two lower-cased patterns, from (0, 0). */
+function walkPatterns(p: string, q: string, step: Walk): boolean {
   const a = p.toLowerCase();
   const b = q.toLowerCase();
   const memo = new Map<number, boolean>();
   const walk = (i: number, j: number): boolean => {
     const key = i * (b.length + 1) + j;
-    const known = memo.get(key);
-    if (known !== undefined) {
-      return known;
+    let result = memo.get(key);
+    if (result === undefined) {
+      result = step(a, b, i, j, walk);
+      memo.set(key, result);
     }
-    let result: boolean;
-    if (j === b.length) {
-      result = i === a.length;
-    } else if (b[j] === '*') {
-      // q's star matches nothing more, or it absorbs p's next symbol (a literal, or everything p's star makes).
-      result = walk(i, j + 1) || (i < a.length && walk(i + 1, j));
-    } else {
-      // q needs this literal: p must produce exactly it here (a star in p could produce something else).
-      result = i < a.length && a[i] !== '*' && a[i] === b[j] && walk(i + 1, j + 1);
-    }
-    memo.set(key, result);
     return result;
   };
   return walk(0, 0);
 }
 
+/**
+ * L(p) ⊆ L(q) for patterns in which `*` matches any run of characters and everything else itself, without regard to
+ * case. Exact for literals; for patterns with stars it may answer false where inclusion holds (never the reverse).
+ */
+export function patternIncludes(p: string, q: string): boolean {
+  return walkPatterns(p, q, (a, b, i, j, walk) => {
+    if (j === b.length) {
+      return i === a.length;
+    }
+    if (b[j] === '*') {
+      // q's star matches nothing more, or it absorbs p's next symbol (a literal, or everything p's star makes).
+      return walk(i, j + 1) || (i < a.length && walk(i + 1, j));
+    }
+    // q needs this literal: p must produce exactly it here (a star in p could produce something else).
+    return i < a.length && a[i] !== '*' && a[i] === b[j] && walk(i + 1, j + 1);
+  });
+}
+
 /** L(p) ∩ L(q) ≠ ∅: some value matches both patterns (exact). */
 export function patternsIntersect(p: string, q: string): boolean {
-  const a = p.toLowerCase();
-  const b = q.toLowerCase();
-  const memo = new Map<number, boolean>();
-  const walk = (i: number, j: number): boolean => {
-    const key = i * (b.length + 1) + j;
-    const known = memo.get(key);
-    if (known !== undefined) {
-      return known;
-    }
-    let result: boolean;
+  return walkPatterns(p, q, (a, b, i, j, walk) => {
     if (i === a.length && j === b.length) {
-      result = true;
-    } else if (i < a.length && a[i] === '*') {
-      result = walk(i + 1, j) || (j < b.length && walk(i, j + 1));
-    } else if (j < b.length && b[j] === '*') {
-      result = walk(i, j + 1) || (i < a.length && walk(i + 1, j));
-    } else {
-      result = i < a.length && j < b.length && a[i] === b[j] && walk(i + 1, j + 1);
+      return true;
     }
-    memo.set(key, result);
-    return result;
-  };
-  return walk(0, 0);
+    if (i < a.length && a[i] === '*') {
+      return walk(i + 1, j) || (j < b.length && walk(i, j + 1));
+    }
+    if (j < b.length && b[j] === '*') {
+      return walk(i, j + 1) || (i < a.length && walk(i + 1, j));
+    }
+    return i < a.length && j < b.length && a[i] === b[j] && walk(i + 1, j + 1);
+  });
 }
 
 /** The resource patterns of the statements of one effect that apply to an action. */
