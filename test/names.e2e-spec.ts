@@ -2,7 +2,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { User } from '../src/users/entities/user.entity.js';
 import { createTestApp, TEST_DATABASES, type TestApp, type TestAppOptions } from './utils/create-app.js';
-import { adminAuth, createUser, expectError, sessionCookieOf, uniqueName } from './utils/fixtures.js';
+import {
+  adminAuth,
+  createServiceAccount,
+  createUser,
+  expectError,
+  sessionCookieOf,
+  uniqueName,
+} from './utils/fixtures.js';
 
 /** Every line the apps of this file log (one pino-http instance per test file: see createTestApp). */
 const lines: string[] = [];
@@ -93,17 +100,31 @@ describe.each(TEST_DATABASES)('principal names (%s)', (kind) => {
     SLOW,
   );
 
+  /** The name in fullwidth letters and digits (ａｂｃ１２３). */
+  const fullwidth = (name: string) =>
+    [...name].map((c) => (/[a-z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('');
+
   it('reads fullwidth letters in a name or a path as their ordinary forms', async () => {
     const name = uniqueName('wide');
-    const wide = [...name].map((c) => (/[a-z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c));
     const created = await createUser(t, name);
-    expectError(await create(wide.join('')), 409, 'conflict');
+    expectError(await create(fullwidth(name)), 409, 'conflict');
     const got = await t
       .http()
-      .get(user(wide.join('')))
+      .get(user(fullwidth(name)))
       .set(adminAuth)
       .expect(200);
     expect(got.body.id).toBe(created.id);
+  });
+
+  it('normalises a service account named in a path the same way', async () => {
+    const account = await createServiceAccount(t);
+    for (const name of [fullwidth(account.name), account.name.toUpperCase()]) {
+      const got = await t
+        .http()
+        .get(`/api/v1/service-accounts/${encodeURIComponent(name)}`)
+        .set(adminAuth);
+      expect({ name, status: got.status, id: got.body.id }).toEqual({ name, status: 200, id: account.id });
+    }
   });
 
   it('adds a member named in another normal form to a group', async () => {
