@@ -75,9 +75,19 @@ const RTL_SCRIPTS = new Set([
 ]); // prettier-ignore
 
 /** The scripts a character may belong to, or null for Common and Inherited ones (digits, punctuation, marks). */
+const scriptCache = new Map<string, string[] | null>();
+
 function scriptsOf(char: string): string[] | null {
-  const codes = SCRIPTS.filter((script) => script.test.test(char)).map((script) => script.code);
-  return codes.length > 0 ? codes : null;
+  let codes = scriptCache.get(char);
+  if (codes === undefined) {
+    const found = SCRIPTS.filter((script) => script.test.test(char)).map((script) => script.code);
+    codes = found.length > 0 ? found : null;
+    if (scriptCache.size >= 10_000) {
+      scriptCache.clear(); // bounded, whatever characters requests bring
+    }
+    scriptCache.set(char, codes);
+  }
+  return codes;
 }
 
 const WIDE_OR_NARROW = /[\u3000\uFF01-\uFFEE]/gu;
@@ -132,8 +142,10 @@ const ASCII_PRINTABLE = /^[\x21-\x7E]$/u;
 
 const hex = (char: string) => `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
+const JAPANESE = /^[\p{Script=Hira}\p{Script=Kana}\p{Script=Hani}]$/u;
+
 /** RFC 5892 CONTEXTO rules for the few punctuation characters PRECIS allows in context. */
-function contextAllows(char: string, chars: string[], index: number): boolean {
+function contextAllows(char: string, chars: string[], index: number, japanese: boolean): boolean {
   switch (char) {
     case '\u00B7': // MIDDLE DOT: Catalan l·l
       return chars[index - 1]?.toLowerCase() === 'l' && chars[index + 1]?.toLowerCase() === 'l';
@@ -143,7 +155,7 @@ function contextAllows(char: string, chars: string[], index: number): boolean {
     case '\u05F4': // HEBREW GERESH, GERSHAYIM: after a Hebrew character
       return index > 0 && (scriptsOf(chars[index - 1]) ?? []).includes('Hebr');
     case '\u30FB': // KATAKANA MIDDLE DOT: in a name with Hiragana, Katakana or Han
-      return chars.some((c) => c !== char && (scriptsOf(c) ?? []).some((s) => ['Hira', 'Kana', 'Hani'].includes(s)));
+      return japanese;
     default:
       return false;
   }
@@ -151,6 +163,7 @@ function contextAllows(char: string, chars: string[], index: number): boolean {
 
 /** The first character of a canonical name that PRECIS IdentifierClass (or this service) does not allow. */
 function characterProblem(chars: string[]): NameProblem | null {
+  const japanese = chars.some((c) => JAPANESE.test(c));
   if (chars.length > 0 && /^\p{M}$/u.test(chars[0])) {
     return { error: 'invalid_format', reason: 'must not begin with a combining mark' };
   }
@@ -167,7 +180,7 @@ function characterProblem(chars: string[]): NameProblem | null {
         reason: `must not contain whitespace, control, invisible or default-ignorable characters (${hex(char)})`,
       };
     }
-    if (contextAllows(char, chars, index)) {
+    if (contextAllows(char, chars, index, japanese)) {
       continue;
     }
     if (

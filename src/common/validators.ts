@@ -153,6 +153,8 @@ export function IsMetadata(options: { allowNullValues?: boolean } = {}) {
  * characters PRECIS does not allow, `:` or `/` (`invalid_format`), or mixes scripts or digit systems in a
  * confusable way (`invalid_value`).
  */
+const NAME_CHECK_LIMIT = 1000;
+
 export function IsPrincipalName() {
   const constraint =
     (name: string, error: 'invalid_format' | 'invalid_value') => (target: object, propertyName: string | symbol) =>
@@ -161,7 +163,9 @@ export function IsPrincipalName() {
         target: target.constructor,
         propertyName: String(propertyName),
         validator: {
-          validate: (value: unknown) => typeof value !== 'string' || nameProblem(value)?.error !== error,
+          // A name far over any length limit is that limit's to refuse (MaxLength): not worth a character check.
+          validate: (value: unknown) =>
+            typeof value !== 'string' || value.length > NAME_CHECK_LIMIT || nameProblem(value)?.error !== error,
           defaultMessage: (args) =>
             `${String(propertyName)} ${nameProblem(String(args?.value))?.reason ?? 'is invalid'}`,
         },
