@@ -164,12 +164,13 @@ describe.each(TEST_DATABASES)('error model (%s)', (kind) => {
     }
     const self = await t.http().get('/api/v1/users').set(adminAuth);
     expect(self.status).toBe(200);
-    // Ordinary non-ASCII text, emoji (surrogate pairs) included, is of course fine.
+    // Ordinary non-ASCII text, surrogate pairs included (an emoji in a display name, a Han letter of plane 2 in
+    // a name), is of course fine.
     const fine = await t
       .http()
       .post('/api/v1/users')
       .set(adminAuth)
-      .send({ name: `z\u{1F600}${uniqueName()}`, display_name: 'Zo\u00eb \u{1F600}\tTab' });
+      .send({ name: `z\u{20000}${uniqueName()}`, display_name: 'Zo\u00eb \u{1F600}\tTab' });
     expect(fine.status).toBe(201);
     expect(fine.body.display_name).toBe('Zo\u00eb \u{1F600}\tTab');
   });

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { canonicalName } from '../common/names.js';
 import { type IamAction, lrn, type ResourceKind } from './actions.js';
 import type { Principal } from './principal.js';
 
@@ -26,16 +27,22 @@ export type AccessRule =
   | { kind: 'list'; action: IamAction; resource: ResourceSelector }
   | { kind: 'permission'; action: IamAction; resource: ResourceSelector; allowSelf: boolean };
 
-export function resourceOf(selector: ResourceSelector, req: Request): string {
+/**
+ * The LRNs of a route's target: the name in its canonical form (names.ts), which is what the service looks
+ * up, and also the name exactly as sent when that differs, since a row stored before the name rules may
+ * have exactly that name. The caller needs the action on each.
+ */
+export function resourcesOf(selector: ResourceSelector, req: Request): string[] {
+  const named = (name: string) => [...new Set([lrn(selector.kind, canonicalName(name)), lrn(selector.kind, name)])];
   switch (selector.from) {
     case 'param':
-      return lrn(selector.kind, String(req.params[selector.param] ?? ''));
+      return named(String(req.params[selector.param] ?? ''));
     case 'body': {
       const value: unknown = (req.body as Record<string, unknown> | undefined)?.[selector.field];
-      return lrn(selector.kind, typeof value === 'string' ? value : '');
+      return named(typeof value === 'string' ? value : '');
     }
     case 'all':
-      return lrn(selector.kind, '*');
+      return [lrn(selector.kind, '*')];
   }
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { nameKey } from '../common/names.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 
 /**
@@ -17,14 +18,16 @@ export class AdministratorsService {
   private readonly names: ReadonlySet<string>;
 
   constructor(@Inject(authConfig.KEY) config: AuthConfig) {
-    this.names = new Set(config.administrators.map((name) => name.toLowerCase()));
+    // Configured names in their canonical form; stored names are compared as stored (a name from before the
+    // name rules that only looks like an administrator's is not one).
+    this.names = new Set(config.administrators.map((name) => nameKey(name)));
   }
 
   isAdministrator(name: string, isBuiltinAdmin = false): boolean {
     return isBuiltinAdmin || this.names.has(name.toLowerCase());
   }
 
-  /** Configured administrator names (lower-cased). */
+  /** Configured administrator names (canonical, lower-cased). */
   configuredNames(): string[] {
     return [...this.names];
   }

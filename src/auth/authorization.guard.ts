@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiError } from '../common/api-error.js';
-import { ACCESS_KEY, type AccessRule, resourceOf } from './access.decorators.js';
+import { ACCESS_KEY, type AccessRule, resourcesOf } from './access.decorators.js';
 import { lrn } from './actions.js';
 import { AuthorizationService } from './authorization.service.js';
 import type { Principal } from './principal.js';
@@ -41,15 +41,18 @@ export class AuthorizationGuard implements CanActivate {
     if (rule.kind === 'list') {
       return true; // the service answers with the allowed items only
     }
-    const resource = resourceOf(rule.resource, req);
-    const target = resource.toLowerCase();
+    const resources = resourcesOf(rule.resource, req);
     const self =
       principal.kind === 'user' &&
-      (target === lrn('user', principal.name).toLowerCase() || target === lrn('user', 'me'));
+      resources.every((resource) =>
+        [lrn('user', principal.name).toLowerCase(), lrn('user', 'me')].includes(resource.toLowerCase()),
+      );
     if (rule.allowSelf && self) {
       return true;
     }
-    await this.authorization.assertAllowed(principal, rule.action, resource);
+    for (const resource of resources) {
+      await this.authorization.assertAllowed(principal, rule.action, resource);
+    }
     return true;
   }
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { appConfig, type AppConfig } from '../config/app.config.js';
@@ -7,6 +8,16 @@ import { UNSTORABLE_TEXT, UNSTORABLE_TEXT_MESSAGE } from './validators.js';
 interface BodyParserError {
   type?: string;
   status?: number;
+}
+
+/** Our `type` for a body whose bytes are not UTF-8 (the parser would decode them to U+FFFD silently). */
+const INVALID_UTF8 = 'entity.utf8.invalid';
+
+/** express.json's `verify` hook: runs on the raw bytes, before they are decoded. */
+function requireUtf8(_req: unknown, _res: unknown, bytes: Buffer): void {
+  if (!isUtf8(bytes)) {
+    throw Object.assign(new Error('Request body is not valid UTF-8'), { type: INVALID_UTF8, status: 400 });
+  }
 }
 
 /**
@@ -69,6 +80,9 @@ function toApiError(cause: unknown, limit: string): ApiError {
   if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
     return ApiError.unsupportedMediaType('Request body must be UTF-8 encoded JSON');
   }
+  if (error.type === INVALID_UTF8) {
+    return ApiError.invalidField('body', 'invalid_format', 'Request body is not valid UTF-8');
+  }
   if (error.type === 'entity.parse.failed') {
     return ApiError.badRequest('Request body is not valid JSON');
   }
@@ -78,7 +92,7 @@ function toApiError(cause: unknown, limit: string): ApiError {
 
 /**
  * Parses JSON request bodies (Nest's own parser is switched off) so that every failure is one of
- * our errors: malformed JSON 400, over BODY_LIMIT 413, a body that is not JSON 415, a JSON value
+ * our errors: malformed JSON or bytes that are not UTF-8 400, over BODY_LIMIT 413, a body that is not JSON 415, a JSON value
  * that is not an object 400, and anything bodyProblem() finds 400. A request without a body gets `{}`.
  */
 @Injectable()
@@ -86,7 +100,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: RequestHandler;
 
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
-    this.parse = express.json({ limit: config.bodyLimit, strict: false, type: () => true });
+    this.parse = express.json({ limit: config.bodyLimit, strict: false, type: () => true, verify: requireUtf8 });
   }
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {

@@ -22,6 +22,8 @@ const CODE_BY_CONSTRAINT: [string, FieldErrorCode][] = [
   ['isEnum', 'invalid_value'],
   ['isEmail', 'invalid_format'],
   ['matches', 'invalid_format'],
+  ['principalNameFormat', 'invalid_format'],
+  ['principalNameValue', 'invalid_value'],
   ['notReserved', 'reserved'],
   ['isIanaTimeZone', 'invalid_value'],
   ['isActionList', 'invalid_value'],

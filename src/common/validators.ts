@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { registerDecorator, ValidateIf, type ValidationOptions } from 'class-validator';
+import { canonicalName, nameProblem } from './names.js';
 
 export const METADATA_MAX_KEYS = 50;
 export const METADATA_MAX_KEY_BYTES = 40;
@@ -9,9 +10,6 @@ export const METADATA_MAX_VALUE_BYTES = 500;
 
 /** 1–63 lower-case letters, digits or hyphens, not starting or ending with a hyphen. */
 export const SLUG_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** No whitespace, control characters or `/`. Length is checked separately (1–100). */
-export const USER_NAME_PATTERN = /^[^\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}/]+$/u;
 
 /**
  * Text no database here can store faithfully: NUL (PostgreSQL refuses it in text) and lone UTF-16 surrogates
@@ -150,6 +148,37 @@ export function IsMetadata(options: { allowNullValues?: boolean } = {}) {
   );
 }
 
+/**
+ * A principal name (see names.ts): read in its canonical form (width-mapped, NFC), then refused when it has
+ * characters PRECIS does not allow, `:` or `/` (`invalid_format`), or mixes scripts or digit systems in a
+ * confusable way (`invalid_value`).
+ */
+const NAME_CHECK_LIMIT = 1000;
+
+export function IsPrincipalName() {
+  const constraint =
+    (name: string, error: 'invalid_format' | 'invalid_value') => (target: object, propertyName: string | symbol) =>
+      registerDecorator({
+        name,
+        target: target.constructor,
+        propertyName: String(propertyName),
+        validator: {
+          // A name far over any length limit is that limit's to refuse (MaxLength): not worth a character check.
+          validate: (value: unknown) =>
+            typeof value !== 'string' || value.length > NAME_CHECK_LIMIT || nameProblem(value)?.error !== error,
+          defaultMessage: (args) =>
+            `${String(propertyName)} ${nameProblem(String(args?.value))?.reason ?? 'is invalid'}`,
+        },
+      });
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? canonicalName(value) : value), {
+      toClassOnly: true,
+    }),
+    constraint('principalNameFormat', 'invalid_format'),
+    constraint('principalNameValue', 'invalid_value'),
+  );
+}
+
 /** Not one of RESERVED_USER_NAMES, whatever its case. */
 export function IsNotReservedUserName() {
   return (target: object, propertyName: string | symbol) =>
@@ -230,7 +259,6 @@ export function IsRfc3339DateTime() {
   );
 }
 
-export const USER_NAME_MESSAGE = '$property must not contain whitespace, control characters or "/"';
 export const SLUG_NAME_MESSAGE =
   '$property must be lower-case letters, digits and hyphens, not starting or ending with a hyphen';
 

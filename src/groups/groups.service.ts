@@ -8,6 +8,7 @@ import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { patchMetadata } from '../common/metadata.js';
+import { nameKey } from '../common/names.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { toCompactRole } from '../roles/dto/role-response.dto.js';
@@ -466,7 +467,10 @@ export class GroupsService {
    * accounts); a 404 naming every unknown one.
    */
   private async resolveMembers(em: EntityManager, names: string[], field: string): Promise<ResolvedMember[]> {
-    const keys = [...new Set(names.map((name) => name.toLowerCase()))];
+    // Each name by its canonical key, and by exactly its own (lower-cased) form for names from before the
+    // name rules (see userKeyOf).
+    const wanted = [...new Set(names)].map((name) => ({ name, exact: name.toLowerCase(), key: nameKey(name) }));
+    const keys = [...new Set(wanted.flatMap((w) => [w.exact, w.key]))];
     if (keys.length === 0) {
       return [];
     }
@@ -482,8 +486,12 @@ export class GroupsService {
       .where('sa.name IN (:...keys)', { keys })
       .orderBy('sa.id')
       .getRawMany<{ id: string; name: string; builtin: boolean | number }>();
+    const userKeys = new Set(users.map((u) => u.key));
+    const chosenKeys = new Set(wanted.map((w) => (userKeys.has(w.exact) ? w.exact : w.key)));
     const resolved: ResolvedMember[] = [
-      ...users.map((u) => ({ kind: 'user' as const, id: u.id, name: u.name, isBuiltinAdmin: false })),
+      ...users
+        .filter((u) => chosenKeys.has(u.key))
+        .map((u) => ({ kind: 'user' as const, id: u.id, name: u.name, isBuiltinAdmin: false })),
       ...accounts.map((a) => ({
         kind: 'service_account' as const,
         id: a.id,
@@ -491,8 +499,8 @@ export class GroupsService {
         isBuiltinAdmin: !!a.builtin,
       })),
     ];
-    const found = new Set(resolved.map((member) => member.name.toLowerCase()));
-    const missing = [...new Set(names)].filter((name) => !found.has(name.toLowerCase()));
+    const found = new Set([...users.map((u) => u.key), ...accounts.map((a) => a.name)]);
+    const missing = wanted.filter((w) => !found.has(w.exact) && !found.has(w.key)).map((w) => w.name);
     if (missing.length > 0) {
       const title = `Principal${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`;
       throw ApiError.notFound(title, [{ name: field, error: 'not_found', title }]);

@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import { TransactionService } from '../database/transaction.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
-import { userNameKey, UsersService } from '../users/users.service.js';
+import { userKeyOf, UsersService } from '../users/users.service.js';
 import { ApiError } from '../common/api-error.js';
 import type { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { Profile } from './entities/profile.entity.js';
@@ -19,7 +19,7 @@ export class ProfilesService {
 
   async update(principal: Principal, name: string, dto: UpdateProfileDto): Promise<UserDto> {
     await this.tx.run(async (em) => {
-      const user = await em.findOne(User, { where: { nameKey: userNameKey(name) }, lock: this.tx.rowLock });
+      const user = await em.findOne(User, { where: { nameKey: await userKeyOf(em, name) }, lock: this.tx.rowLock });
       if (!user) {
         throw ApiError.notFound(`User "${name}" not found`);
       }

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import { digestsEqual, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { patchMetadata } from '../common/metadata.js';
+import { nameKey } from '../common/names.js';
 import { parseRfc3339DateTime } from '../common/validators.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { ConfigurationError } from '../config/env.validation.js';
@@ -72,7 +73,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   }
 
   async get(name: string): Promise<ServiceAccountDto> {
-    const account = await this.accounts.findOne({ where: { name }, relations: { groups: true } });
+    const account = await this.accounts.findOne({ where: { name: nameKey(name) }, relations: { groups: true } });
     if (!account) {
       throw ApiError.notFound(`Service account "${name}" not found`);
     }
@@ -163,7 +164,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   /** Same semantics as a user's groups; needs iam:UpdateGroupMembers on every group touched. */
   async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<ServiceAccountDto> {
     await this.tx.run(async (em) => {
-      const found = await em.findOne(ServiceAccount, { where: { name }, select: { id: true } });
+      const found = await em.findOne(ServiceAccount, { where: { name: nameKey(name) }, select: { id: true } });
       if (!found) {
         throw ApiError.notFound(`Service account "${name}" not found`);
       }
@@ -267,7 +268,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   }
 
   private async lockByName(em: EntityManager, name: string): Promise<ServiceAccount> {
-    const account = await em.findOne(ServiceAccount, { where: { name }, lock: this.tx.rowLock });
+    const account = await em.findOne(ServiceAccount, { where: { name: nameKey(name) }, lock: this.tx.rowLock });
     if (!account) {
       throw ApiError.notFound(`Service account "${name}" not found`);
     }

@@ -11,7 +11,7 @@ import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { TransactionService } from '../database/transaction.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
-import { userNameKey, UsersService } from '../users/users.service.js';
+import { userKeyOf, UsersService } from '../users/users.service.js';
 import { Session } from './entities/session.entity.js';
 
 /** A session id as we issue it: 32 random bytes, base64url. Anything else is rejected unseen. */
@@ -54,7 +54,7 @@ export class SessionsService implements OnApplicationBootstrap {
    */
   async login(username: string, password: string): Promise<NewSession> {
     const user = await this.users.findOne({
-      where: { nameKey: userNameKey(username) },
+      where: { nameKey: await userKeyOf(this.users.manager, username) },
       select: { id: true, name: true, passwordHash: true },
     });
     const ok = await this.hasher.verify(user?.passwordHash, password);

@@ -8,6 +8,7 @@ import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { patchMetadata } from '../common/metadata.js';
+import { nameKey } from '../common/names.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { GroupsService } from '../groups/groups.service.js';
@@ -19,8 +20,22 @@ import { User } from './entities/user.entity.js';
 
 const USER_RELATIONS = { groups: true, profile: true } as const;
 
-/** Names are unique and looked up without regard to case. */
-export const userNameKey = (name: string) => name.toLowerCase();
+/** Names are unique and looked up without regard to case, in their canonical form (see names.ts). */
+export const userNameKey = (name: string) => nameKey(name);
+
+/**
+ * The stored key of the user a name given in a request refers to. Normally the name's canonical key, so
+ * that `josé` typed in NFC or NFD, or in fullwidth letters, finds the one user. A user stored before the
+ * name rules under a name that is not canonical (`josé` in NFD) keeps being found by exactly that name.
+ */
+export async function userKeyOf(em: EntityManager, name: string): Promise<string> {
+  const key = userNameKey(name);
+  const exact = name.toLowerCase();
+  if (exact === key) {
+    return key;
+  }
+  return (await em.exists(User, { where: { nameKey: exact } })) ? exact : key;
+}
 
 @Injectable()
 export class UsersService {
@@ -138,7 +153,7 @@ export class UsersService {
    */
   async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<UserDto> {
     await this.tx.run(async (em) => {
-      const found = await em.findOne(User, { where: { nameKey: userNameKey(name) }, select: { id: true } });
+      const found = await em.findOne(User, { where: { nameKey: await userKeyOf(em, name) }, select: { id: true } });
       if (!found) {
         throw ApiError.notFound(`User "${name}" not found`);
       }
@@ -163,7 +178,7 @@ export class UsersService {
 
   /** The user row (no relations) by name, or a 404. */
   async findEntityOrFail(name: string): Promise<User> {
-    const user = await this.users.findOne({ where: { nameKey: userNameKey(name) } });
+    const user = await this.users.findOne({ where: { nameKey: await userKeyOf(this.users.manager, name) } });
     if (!user) {
       throw ApiError.notFound(`User "${name}" not found`);
     }
@@ -194,7 +209,10 @@ export class UsersService {
   }
 
   private async findOrFail(name: string): Promise<User> {
-    const user = await this.users.findOne({ where: { nameKey: userNameKey(name) }, relations: USER_RELATIONS });
+    const user = await this.users.findOne({
+      where: { nameKey: await userKeyOf(this.users.manager, name) },
+      relations: USER_RELATIONS,
+    });
     if (!user) {
       throw ApiError.notFound(`User "${name}" not found`);
     }
@@ -202,7 +220,7 @@ export class UsersService {
   }
 
   private async lockByName(em: EntityManager, name: string): Promise<User> {
-    const user = await em.findOne(User, { where: { nameKey: userNameKey(name) }, lock: this.tx.rowLock });
+    const user = await em.findOne(User, { where: { nameKey: await userKeyOf(em, name) }, lock: this.tx.rowLock });
     if (!user) {
       throw ApiError.notFound(`User "${name}" not found`);
     }
@@ -215,7 +233,7 @@ export class UsersService {
  * the built-in service account's alone. Call inside a transaction holding TransactionService.lockPrincipalNames.
  */
 export async function assertPrincipalNameFree(em: EntityManager, name: string): Promise<void> {
-  const key = name.toLowerCase();
+  const key = nameKey(name);
   // Even while that account is deleted: start-up recreates it under this name, with root rights.
   if (key === BUILTIN_ADMIN_NAME) {
     throw ApiError.conflict(

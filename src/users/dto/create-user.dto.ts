@@ -1,9 +1,8 @@
-import { IsString, Matches } from 'class-validator';
+import { IsString } from 'class-validator';
 import {
   IsMetadata,
   IsNotReservedUserName,
-  USER_NAME_MESSAGE,
-  USER_NAME_PATTERN,
+  IsPrincipalName,
   OptionalNotNull,
   MaxLength,
   MinLength,
@@ -11,13 +10,15 @@ import {
 
 export class CreateUserDto {
   /**
-   * Unique without regard to case, stored as given. 1–100 characters; no whitespace, control
-   * characters or "/"; not "me" (400), nor "admin", the built-in service account's name (409). E-mail-like
-   * names are fine.
+   * Unique without regard to case, stored as given once width-mapped and in NFC (so `josé` typed either way
+   * is one name). 1–100 characters: letters, digits, combining marks and printable ASCII except ":" and "/";
+   * no whitespace, invisible or default-ignorable characters; no confusable mix of scripts (`аlice` with a
+   * Cyrillic а). Not "me" (400), nor "admin", the built-in service account's name (409). E-mail-like names
+   * are fine.
    * @example "mary.jane@doe.net"
    */
   @IsNotReservedUserName()
-  @Matches(USER_NAME_PATTERN, { message: USER_NAME_MESSAGE })
+  @IsPrincipalName()
   @MinLength(1)
   @MaxLength(100)
   @IsString()
