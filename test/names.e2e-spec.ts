@@ -182,6 +182,17 @@ describe.each(TEST_DATABASES)('principal names (%s)', (kind) => {
     SLOW,
   );
 
+  it('stores policy resource patterns in the canonical form of names, so a pattern written in NFD matches', async () => {
+    const role = uniqueName('r');
+    const res = await t
+      .http()
+      .post('/api/v1/roles')
+      .set(adminAuth)
+      .send({ name: role, policy: [{ effect: 'deny', action: 'iam:GetUser', resource: 'iam:user:jose\u0301-*' }] })
+      .expect(201);
+    expect(res.body.policy[0].resource).toEqual(['iam:user:jos\u00e9-*']);
+  });
+
   /** POSTs these bytes as they are (supertest would otherwise serialise a Buffer as JSON). */
   const postBytes = (path: string, body: Buffer) =>
     t

@@ -7,6 +7,7 @@ import { AuthorizationService } from '../auth/authorization.service.js';
 import { canonicalAction, type PolicyStatement } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
+import { canonicalName } from '../common/names.js';
 import { patchMetadata } from '../common/metadata.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
@@ -22,7 +23,8 @@ export function normaliseStatement(statement: PolicyStatementDto): PolicyStateme
   return {
     effect: statement.effect,
     action: list(statement.action).map((action) => canonicalAction(action) ?? action),
-    resource: list(statement.resource),
+    // Names are stored in their canonical form (names.ts): patterns are too, so that one written in NFD matches.
+    resource: list(statement.resource).map(canonicalName),
   };
 }
 
