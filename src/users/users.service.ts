@@ -32,8 +32,16 @@ export class UsersService {
     private readonly tx: TransactionService,
   ) {}
 
-  /** Users (groups and profile loaded) as API Users; group counts for all of them in three queries. */
-  async toDtos(users: User[]): Promise<UserDto[]> {
+  /**
+   * Users (groups and profile loaded) as API Users; group counts for all of them in three queries. `viewer`
+   * sees `locked_until` on the users it may unlock (iam:UnlockUser); without a viewer nobody's is shown.
+   */
+  async toDtos(users: User[], viewer?: Principal): Promise<UserDto[]> {
+    const mayUnlock = new Set(
+      viewer
+        ? await this.authorization.filterAllowed(viewer, 'iam:UnlockUser', users, (user) => lrn('user', user.name))
+        : [],
+    );
     const compact = await this.groups.compact(
       this.users.manager,
       users.flatMap((user) => user.groups ?? []),
@@ -44,6 +52,7 @@ export class UsersService {
         user,
         this.administrators.isAdministrator(user.name),
         (user.groups ?? []).map((group) => byId.get(group.id)!).sort((a, b) => (a.name < b.name ? -1 : 1)),
+        mayUnlock.has(user),
       ),
     );
   }
@@ -53,20 +62,20 @@ export class UsersService {
     const visible = await this.authorization.filterAllowed(principal, 'iam:ListUsers', users, (user) =>
       lrn('user', user.name),
     );
-    return this.toDtos(visible);
+    return this.toDtos(visible, principal);
   }
 
-  async get(name: string): Promise<UserDto> {
-    const [dto] = await this.toDtos([await this.findOrFail(name)]);
+  async get(name: string, viewer?: Principal): Promise<UserDto> {
+    const [dto] = await this.toDtos([await this.findOrFail(name)], viewer);
     return dto;
   }
 
-  async getById(id: string): Promise<UserDto> {
+  async getById(id: string, viewer?: Principal): Promise<UserDto> {
     const user = await this.users.findOne({ where: { id }, relations: USER_RELATIONS });
     if (!user) {
       throw ApiError.notFound('User not found');
     }
-    const [dto] = await this.toDtos([user]);
+    const [dto] = await this.toDtos([user], viewer);
     return dto;
   }
 
@@ -102,10 +111,10 @@ export class UsersService {
       }
       throw error;
     }
-    return this.get(user.name);
+    return this.get(user.name, principal);
   }
 
-  async update(name: string, dto: UpdateUserDto): Promise<UserDto> {
+  async update(name: string, dto: UpdateUserDto, viewer?: Principal): Promise<UserDto> {
     await this.tx.run(async (em) => {
       const user = await this.lockByName(em, name);
       const changes: Partial<User> = {};
@@ -119,7 +128,7 @@ export class UsersService {
         await em.update(User, { id: user.id }, changes);
       }
     });
-    return this.get(name);
+    return this.get(name, viewer);
   }
 
   /** Deletes the user; profile, settings, sessions and memberships go with it (ON DELETE CASCADE). */
@@ -157,7 +166,16 @@ export class UsersService {
         dto,
       );
     });
-    return this.get(name);
+    return this.get(name, principal);
+  }
+
+  /** Lifts the user's lockout (and forgets its failed password checks). */
+  async unlock(principal: Principal, name: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      const user = await this.lockByName(em, name);
+      this.assertMayActOn(principal, user, 'iam:UnlockUser');
+      await em.update(User, { id: user.id }, { lockedUntil: null, failedLogins: 0, failedLoginsSince: null });
+    });
   }
 
   /** The user row (no relations) by name, or a 404. */
@@ -173,7 +191,7 @@ export class UsersService {
   assertMayActOn(
     principal: Principal,
     user: User,
-    action: 'iam:DeleteUser' | 'iam:SetUserGroups' | 'iam:SetUserPassword',
+    action: 'iam:DeleteUser' | 'iam:SetUserGroups' | 'iam:SetUserPassword' | 'iam:UnlockUser',
   ) {
     this.authorization.assertMayActOnAdministrator(
       principal,
