@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { User } from '../src/users/entities/user.entity.js';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import { adminAuth, createServiceAccount, expectError, signedInUser, uniqueName } from './utils/fixtures.js';
 
@@ -113,6 +115,29 @@ describe.each(TEST_DATABASES)('account lockout (%s)', (kind) => {
     const unlockerView = await t.http().get(`/api/v1/users/${user.name}`).set(unlocker).expect(200);
     expect(typeof unlockerView.body.locked_until).toBe('string');
     await t.http().delete(`/api/v1/users/${user.name}/lockout`).set(unlocker).expect(204);
+    await signIn(user.name, user.password).expect(200);
+  });
+
+  it('counts failures within IAM_LOCKOUT_MINUTES only, and a lock ends by itself', async () => {
+    const user = await signedInUser(t);
+    const users = t.app.get(DataSource).getRepository(User);
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    for (let i = 0; i < THRESHOLD - 1; i++) {
+      await signIn(user.name, 'wrong password!').expect(401);
+    }
+    // Those failures are older than the window now: the next ones start a fresh count.
+    await users.update({ name: user.name }, { failedLoginsSince: minutesAgo(16) });
+    for (let i = 0; i < THRESHOLD - 1; i++) {
+      await signIn(user.name, 'wrong password!').expect(401);
+    }
+    await signIn(user.name, user.password).expect(200);
+
+    for (let i = 0; i < THRESHOLD; i++) {
+      await signIn(user.name, 'wrong password!').expect(401);
+    }
+    expectError(await signIn(user.name, user.password), 401, 'unauthorised');
+    // The lock's time is up.
+    await users.update({ name: user.name }, { lockedUntil: minutesAgo(1) });
     await signIn(user.name, user.password).expect(200);
   });
 
