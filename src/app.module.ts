@@ -19,6 +19,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RolesModule } from './roles/roles.module.js';
 import { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -46,6 +47,7 @@ const API_MODULES = [
     }),
     LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: loggerParams }),
     DatabaseModule,
+    RateLimitModule,
     AuthModule,
     ...API_MODULES,
     HealthModule,

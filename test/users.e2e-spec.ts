@@ -23,6 +23,8 @@ describe.each(TEST_DATABASES)('users API (%s)', (kind) => {
       profile: { full_name: null, email_address: null },
       is_admin: false,
       metadata: {},
+      // Shown to administrators (and callers allowed iam:UnlockUser on the user): not locked.
+      locked_until: null,
     });
     expect(new Date(res.body.created_at).toISOString()).toBe(res.body.created_at);
     expect(Math.abs(Date.now() - Date.parse(res.body.created_at))).toBeLessThan(60_000);

@@ -11,6 +11,7 @@ export const IAM_ACTIONS = [
   'iam:UpdateUserProfile',
   'iam:SetUserGroups',
   'iam:SetUserPassword',
+  'iam:UnlockUser',
   'iam:ListGroups',
   'iam:CreateGroup',
   'iam:GetGroup',

@@ -3,10 +3,12 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error.js';
+import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
 import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
 import { BEARER_STRATEGY } from './bearer.strategy.js';
 import type { Principal } from './principal.js';
 import { SESSION_STRATEGY } from './session-cookie.strategy.js';
+import { SESSION_COOKIE } from '../sessions/session-cookie.js';
 
 /**
  * What passport-http-bearer can read: one `Bearer <token>` header, the token one run of visible ASCII (every
@@ -23,6 +25,12 @@ const hasAccessTokenParameter = (req: Request) =>
   Object.hasOwn(req.query ?? {}, 'access_token') ||
   (typeof req.body === 'object' && req.body !== null && Object.hasOwn(req.body as object, 'access_token'));
 
+/** Whether the request offers credentials to check: an Authorization header, a session cookie, an access_token. */
+const presentsCredentials = (req: Request) =>
+  authorizationHeaderCount(req) > 0 ||
+  (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE] !== undefined ||
+  hasAccessTokenParameter(req);
+
 /**
  * Global guard (APP_GUARD): every route needs a bearer token or a session cookie unless it is marked
  * @Public(). An Authorization header, when sent, decides: a valid bearer token wins over a cookie, and anything
@@ -31,11 +39,18 @@ const hasAccessTokenParameter = (req: Request) =>
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STRATEGY]) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly failures: CredentialFailuresService,
+  ) {
     super();
   }
 
-  override canActivate(context: ExecutionContext) {
+  /**
+   * Credentials that fail count against the client address (CredentialFailuresService); an address with
+   * too many failures gets a 429 before its credentials are looked at. A request with none is not counted.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
       context.getHandler(),
       context.getClass(),
@@ -44,6 +59,21 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
       return true;
     }
     const req = context.switchToHttp().getRequest<Request>();
+    if (!presentsCredentials(req)) {
+      return this.authenticate(context, req);
+    }
+    await this.failures.assertNotBlocked(req.ip);
+    try {
+      return await this.authenticate(context, req);
+    } catch (error) {
+      if (error instanceof ApiError && error.type === 'unauthorised') {
+        await this.failures.recordFailure(req.ip);
+      }
+      throw error;
+    }
+  }
+
+  private async authenticate(context: ExecutionContext, req: Request): Promise<boolean> {
     if (hasAccessTokenParameter(req)) {
       throw ApiError.unauthorised('Send the token in the Authorization header, not in the URL or body');
     }
@@ -51,7 +81,7 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
     if (headers > 1 || (headers === 1 && !BEARER_HEADER.test(req.headers.authorization ?? ''))) {
       throw ApiError.unauthorised('The Authorization header must be one "Bearer <token>" header');
     }
-    return super.canActivate(context);
+    return (await super.canActivate(context)) as boolean;
   }
 
   override handleRequest<T = Principal>(error: unknown, principal: T | false): T {

@@ -1,16 +1,29 @@
-import { Injectable } from '@nestjs/common';
-import argon2 from 'argon2';
+import { Inject, Injectable } from '@nestjs/common';
+import argon2, { type HashOptions } from 'argon2';
+import { authConfig, type AuthConfig } from '../config/auth.config.js';
 
 /**
- * argon2id with the library's defaults (m=64 MiB, t=3, p=4). argon2 runs on libuv's thread pool, so
+ * argon2id, at the cost set by IAM_PASSWORD_HASH_MEMORY_KIB, IAM_PASSWORD_HASH_TIME_COST and
+ * IAM_PASSWORD_HASH_PARALLELISM (by default the library's: m=64 MiB, t=3, p=4). A hash carries the settings
+ * it was made with, so hashes made at another cost still verify. argon2 runs on libuv's thread pool, so
  * hashing never blocks the event loop.
  */
 @Injectable()
 export class PasswordHasher {
   private dummyHash?: Promise<string>;
+  private readonly options: HashOptions;
+
+  constructor(@Inject(authConfig.KEY) config: AuthConfig) {
+    this.options = {
+      type: argon2.argon2id,
+      memoryCost: config.passwordHash.memoryKib,
+      timeCost: config.passwordHash.timeCost,
+      parallelism: config.passwordHash.parallelism,
+    };
+  }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { type: argon2.argon2id });
+    return argon2.hash(password, this.options);
   }
 
   async verify(hash: string | null | undefined, password: string): Promise<boolean> {

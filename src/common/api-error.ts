@@ -61,6 +61,15 @@ export class ApiError extends HttpException {
     super(title, status);
   }
 
+  /** When a retry may succeed (429, 503), in seconds: sent as `Retry-After`. */
+  retryAfterSeconds?: number;
+
+  /** The same error, answered with `Retry-After: seconds`. */
+  withRetryAfter(seconds: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
+    return this;
+  }
+
   static badRequest(title: string, invalidFields?: InvalidField[]): ApiError {
     return new ApiError(HttpStatus.BAD_REQUEST, 'bad_request', title, invalidFields);
   }

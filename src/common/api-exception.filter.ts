@@ -43,6 +43,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (body.status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="iam"');
     }
+    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) {
+      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     res.status(body.status).json(body);
   }
 

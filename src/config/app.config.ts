@@ -5,18 +5,17 @@ export interface AppConfig {
   port: number;
   host?: string;
   bodyLimit: string;
-  trustProxy?: boolean | number | string;
+  /** Express `trust proxy`: a hop count or proxy addresses/subnets; never `true` (see env.validation.ts). */
+  trustProxy?: number | string;
   logLevel: string;
 }
 
-function parseTrustProxy(value: string | undefined): boolean | number | string | undefined {
+/** A hop count, or the list of proxy addresses/subnets as Express takes it (env validation refused `true`). */
+function parseTrustProxy(value: string | undefined): number | string | undefined {
   if (value === undefined) {
     return undefined;
   }
-  if (value === 'true' || value === 'false') {
-    return value === 'true';
-  }
-  return /^\d+$/.test(value) ? Number(value) : value;
+  return /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 }
 
 export const appConfig = registerAs('app', (): AppConfig => {

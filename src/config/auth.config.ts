@@ -10,8 +10,24 @@ export interface AuthConfig {
   sessionCookieSecure: boolean;
   /** When set, service-account tokens must expire, at most this many days ahead. */
   saTokenMaxTtlDays?: number;
+  /** Sign-in attempts per client address and per user name, and password changes per user, per window. */
   loginRateLimit: number;
   loginRateWindowSeconds: number;
+  /** Failed credential checks (token, session cookie, password) per client address per that window. */
+  authFailureLimit: number;
+  /** Failed password checks of one account within lockoutMinutes that lock it for lockoutMinutes. */
+  lockoutThreshold: number;
+  lockoutMinutes: number;
+  /** argon2id cost of new hashes; a hash keeps the settings it was made with, so old ones still verify. */
+  passwordHash: PasswordHashSettings;
+  /** Where the rate-limit counters live: Redis (shared by every instance) when set, each instance's memory when not. */
+  redis?: { url: string; keyPrefix: string };
+}
+
+export interface PasswordHashSettings {
+  memoryKib: number;
+  timeCost: number;
+  parallelism: number;
 }
 
 export const authConfig = registerAs('auth', (): AuthConfig => {
@@ -27,5 +43,14 @@ export const authConfig = registerAs('auth', (): AuthConfig => {
     saTokenMaxTtlDays: env.IAM_SA_TOKEN_MAX_TTL_DAYS,
     loginRateLimit: env.IAM_LOGIN_RATE_LIMIT,
     loginRateWindowSeconds: env.IAM_LOGIN_RATE_WINDOW_SECONDS,
+    authFailureLimit: env.IAM_AUTH_FAILURE_LIMIT,
+    lockoutThreshold: env.IAM_LOCKOUT_THRESHOLD,
+    lockoutMinutes: env.IAM_LOCKOUT_MINUTES,
+    passwordHash: {
+      memoryKib: env.IAM_PASSWORD_HASH_MEMORY_KIB,
+      timeCost: env.IAM_PASSWORD_HASH_TIME_COST,
+      parallelism: env.IAM_PASSWORD_HASH_PARALLELISM,
+    },
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
   };
 });

@@ -51,4 +51,89 @@ describe('validateEnvironment', () => {
       'postgresql://u:p@db:5432/iam',
     );
   });
+
+  it('refuses TRUST_PROXY=true, saying why', () => {
+    for (const value of ['true', 'TRUE', ' true ']) {
+      expect(() => validateEnvironment({ TRUST_PROXY: value })).toThrow(ConfigurationError);
+      expect(() => validateEnvironment({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY.*X-Forwarded-For/s);
+    }
+  });
+
+  it('takes TRUST_PROXY as a hop count or proxy addresses/subnets only', () => {
+    for (const value of [
+      '1',
+      '2',
+      '10.0.0.1',
+      '10.0.0.0/8, 192.168.0.0/16',
+      'loopback',
+      'uniquelocal, fd00::/8',
+      '::1',
+    ]) {
+      expect(validateEnvironment({ TRUST_PROXY: value }).TRUST_PROXY).toBe(value);
+    }
+    for (const value of ['false', 'yes', '10.0.0.300', '10.0.0.0/33', 'fd00::/129', 'proxy.example', '1,', '-1']) {
+      expect(() => validateEnvironment({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+    }
+  });
+
+  it('defaults the lockout, the failure limit and argon2 at least as strong as the library', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      IAM_LOCKOUT_THRESHOLD: 10,
+      IAM_LOCKOUT_MINUTES: 15,
+      IAM_AUTH_FAILURE_LIMIT: 20,
+      IAM_PASSWORD_HASH_MEMORY_KIB: 65536,
+      IAM_PASSWORD_HASH_TIME_COST: 3,
+      IAM_PASSWORD_HASH_PARALLELISM: 4,
+    });
+  });
+
+  it("refuses argon2 settings below OWASP's minimum, except with NODE_ENV=test", () => {
+    for (const [memory, passes] of [
+      ['19456', '2'],
+      ['47104', '1'],
+      ['12288', '3'],
+      ['7168', '5'],
+    ]) {
+      const env = { IAM_PASSWORD_HASH_MEMORY_KIB: memory, IAM_PASSWORD_HASH_TIME_COST: passes };
+      expect(validateEnvironment({ ...env, IAM_PASSWORD_HASH_PARALLELISM: '1' })).toMatchObject({
+        IAM_PASSWORD_HASH_MEMORY_KIB: Number(memory),
+        IAM_PASSWORD_HASH_TIME_COST: Number(passes),
+      });
+    }
+    const cheap = {
+      IAM_PASSWORD_HASH_MEMORY_KIB: '1024',
+      IAM_PASSWORD_HASH_TIME_COST: '1',
+      IAM_PASSWORD_HASH_PARALLELISM: '1',
+    };
+    expect(() => validateEnvironment(cheap)).toThrow(/IAM_PASSWORD_HASH_MEMORY_KIB/);
+    expect(() => validateEnvironment({ ...cheap, NODE_ENV: 'production' })).toThrow(ConfigurationError);
+    expect(() =>
+      validateEnvironment({ IAM_PASSWORD_HASH_MEMORY_KIB: '19456', IAM_PASSWORD_HASH_TIME_COST: '1' }),
+    ).toThrow(ConfigurationError);
+    expect(validateEnvironment({ ...cheap, NODE_ENV: 'test' }).IAM_PASSWORD_HASH_MEMORY_KIB).toBe(1024);
+    // argon2's own floor: 8 KiB per lane.
+    expect(() =>
+      validateEnvironment({
+        ...cheap,
+        NODE_ENV: 'test',
+        IAM_PASSWORD_HASH_MEMORY_KIB: '16',
+        IAM_PASSWORD_HASH_PARALLELISM: '4',
+      }),
+    ).toThrow(/8 KiB per lane/);
+  });
+
+  it('takes REDIS_URL as a redis:// or rediss:// URL, and never repeats a secret-bearing value', () => {
+    expect(validateEnvironment({ REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: 'iam:',
+    });
+    const attempt = () =>
+      validateEnvironment({
+        REDIS_URL: 'http://user:s3cret-redis@cache:6379',
+        DATABASE_URL: 'mysql://user:s3cret-db@db/iam',
+        IAM_BOOTSTRAP_TOKEN: 's3cret-short',
+      });
+    expect(attempt).toThrow(/REDIS_URL/);
+    expect(attempt).not.toThrow(/s3cret/);
+  });
 });

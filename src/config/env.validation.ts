@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { MinLength } from '../common/validators.js';
@@ -88,11 +89,65 @@ export class EnvironmentVariables {
   @Min(1)
   IAM_LOGIN_RATE_WINDOW_SECONDS = 60;
 
+  /** Failed credential checks (bearer token, session cookie, password) per client address per that window. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  IAM_AUTH_FAILURE_LIMIT = 20;
+
+  /** Failed password checks of one account, within IAM_LOCKOUT_MINUTES, that lock it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  IAM_LOCKOUT_THRESHOLD = 10;
+
+  /** How long a locked account stays locked (and the window its failures are counted in). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60 * 24 * 365)
+  IAM_LOCKOUT_MINUTES = 15;
+
+  /** argon2id memory cost in KiB (the argon2 library's default, 64 MiB); see PASSWORD_HASH_FLOOR. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(8)
+  @Max(4 * 1024 * 1024)
+  IAM_PASSWORD_HASH_MEMORY_KIB = 65536;
+
+  /** argon2id passes over memory (the library's default). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  IAM_PASSWORD_HASH_TIME_COST = 3;
+
+  /** argon2id lanes (the library's default). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  IAM_PASSWORD_HASH_PARALLELISM = 4;
+
+  /** Redis for the rate-limit counters, shared by every instance; unset = counted in each instance's memory. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://[user:password@]host:port[/db] or rediss://…' })
+  REDIS_URL?: string;
+
+  /** Prefix of every Redis key the service writes (several deployments may share one Redis). */
+  @IsString()
+  @Matches(/^[\x21-\x7E]{1,64}$/, { message: 'REDIS_KEY_PREFIX must be 1 to 64 visible ASCII characters' })
+  REDIS_KEY_PREFIX = 'iam:';
+
   @IsString()
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb or 1mb' })
   BODY_LIMIT = '100kb';
 
-  /** Express "trust proxy" setting: false, true, a hop count, or a list of addresses/subnets. */
+  /**
+   * Express "trust proxy": a hop count, or comma-separated addresses/subnets of the proxies in front (see
+   * isTrustProxySetting). Not `true`: then every X-Forwarded-For would name a new client.
+   */
   @IsOptional()
   @IsString()
   TRUST_PROXY?: string;
@@ -103,6 +158,78 @@ export class EnvironmentVariables {
 
 export class ConfigurationError extends Error {}
 
+/** Variables whose value may hold a password or token: a message about them never repeats the value. */
+const SECRET_VARIABLES = new Set(['IAM_BOOTSTRAP_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+
+/** Express's names for subnets (proxy-addr): loopback, link-local and unique-local addresses. */
+const NAMED_SUBNETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `a.b.c.d`, an IPv6 address, either with `/prefix`, or one of NAMED_SUBNETS. */
+function isAddressOrSubnet(entry: string): boolean {
+  if (NAMED_SUBNETS.has(entry)) {
+    return true;
+  }
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) {
+    return false;
+  }
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+/** Why a TRUST_PROXY value is refused, or undefined when it is a hop count or a list of addresses/subnets. */
+function trustProxyProblem(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed.toLowerCase() === 'true') {
+    return (
+      'TRUST_PROXY=true would trust every X-Forwarded-For: each request could claim a new client address and ' +
+      'escape the per-address limits. Set the number of proxies in front (e.g. 1) or their addresses/subnets'
+    );
+  }
+  if (/^\d{1,2}$/.test(trimmed)) {
+    return undefined;
+  }
+  const entries = trimmed.split(',').map((entry) => entry.trim());
+  if (entries.every((entry) => entry.length > 0 && isAddressOrSubnet(entry))) {
+    return undefined;
+  }
+  return 'TRUST_PROXY must be a hop count (e.g. 1) or comma-separated proxy addresses/subnets (e.g. 10.0.0.0/8, loopback)';
+}
+
+/**
+ * OWASP's minimum for argon2id (Password Storage Cheat Sheet): 19 MiB of memory with 2 passes, or more
+ * memory with fewer passes; every configuration it lists has memory × passes ≥ 7168 KiB × 5. Cheaper settings
+ * are accepted only with NODE_ENV=test.
+ */
+export const PASSWORD_HASH_FLOOR = { minMemoryKib: 7168, minMemoryTimesPasses: 7168 * 5 };
+
+/** Rules that span several variables, or want a message of their own. */
+function crossFieldProblems(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  if (env.TRUST_PROXY !== undefined) {
+    const problem = trustProxyProblem(env.TRUST_PROXY);
+    if (problem) {
+      problems.push(`  - TRUST_PROXY: ${problem} (got ${JSON.stringify(env.TRUST_PROXY)})`);
+    }
+  }
+  const memory = env.IAM_PASSWORD_HASH_MEMORY_KIB;
+  const passes = env.IAM_PASSWORD_HASH_TIME_COST;
+  if (memory < 8 * env.IAM_PASSWORD_HASH_PARALLELISM) {
+    problems.push(
+      '  - IAM_PASSWORD_HASH_MEMORY_KIB: argon2 needs at least 8 KiB per lane (IAM_PASSWORD_HASH_PARALLELISM)',
+    );
+  } else if (
+    env.NODE_ENV !== 'test' &&
+    (memory < PASSWORD_HASH_FLOOR.minMemoryKib || memory * passes < PASSWORD_HASH_FLOOR.minMemoryTimesPasses)
+  ) {
+    problems.push(
+      `  - IAM_PASSWORD_HASH_MEMORY_KIB, IAM_PASSWORD_HASH_TIME_COST: ${memory} KiB × ${passes} passes is below ` +
+        "OWASP's minimum for argon2id (19456 KiB × 2, 47104 KiB × 1, or memory ≥ 7168 KiB with memory × passes ≥ 35840)",
+    );
+  }
+  return problems;
+}
+
 export function validateEnvironment(config: Record<string, unknown>): EnvironmentVariables {
   // An empty value (`IAM_BOOTSTRAP_TOKEN=` in a .env file) means "not set".
   const present = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== ''));
@@ -110,9 +237,17 @@ export function validateEnvironment(config: Record<string, unknown>): Environmen
   const errors = validateSync(validated, { skipMissingProperties: false });
   if (errors.length > 0) {
     const lines = errors.map(
-      (e) => `  - ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${JSON.stringify(e.value)})`,
+      (e) =>
+        `  - ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} ` +
+        (SECRET_VARIABLES.has(e.property)
+          ? '(value not shown: it may hold a secret)'
+          : `(got ${JSON.stringify(e.value)})`),
     );
     throw new ConfigurationError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const problems = crossFieldProblems(validated);
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   return validated;
 }

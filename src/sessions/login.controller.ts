@@ -1,22 +1,16 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { Body, Controller, HttpCode, HttpStatus, Inject, Ip, Post, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/access.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import { RateLimit } from '../rate-limit/rate-limits.js';
 import { UserDto } from '../users/dto/user-response.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
-/** Sign-in, in a controller of its own so that the rate limit (SessionsModule) applies to it alone. */
+/** Sign-in. */
 @ApiTags('sessions')
 @Controller()
 export class LoginController {
@@ -30,14 +24,24 @@ export class LoginController {
   @Public()
   @ApiOperation({
     summary: 'Sign in with a user name and password',
-    description: 'Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax). Rate-limited per client address.',
+    description:
+      'Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax). Rate-limited per client address and per ' +
+      'user name; after IAM_LOCKOUT_THRESHOLD wrong passwords the account is locked for IAM_LOCKOUT_MINUTES ' +
+      '(answered like a wrong password).',
   })
+  @RateLimit('login-address', 'login-user')
   @ApiOkResponse({ type: UserDto, description: 'Signed in; the body is the user' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiUnauthorizedResponse({ description: 'Unknown user or wrong password (the same answer)', type: ErrorResponseDto })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts from this address', type: ErrorResponseDto })
-  async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: Response): Promise<UserDto> {
-    const session = await this.sessions.login(dto.username, dto.password);
+  @ApiUnauthorizedResponse({
+    description: 'Unknown user, wrong password or locked account (the same answer)',
+    type: ErrorResponseDto,
+  })
+  async login(
+    @Body() dto: LoginDto,
+    @Ip() clientAddress: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UserDto> {
+    const session = await this.sessions.login(dto.username, dto.password, clientAddress);
     res.cookie(SESSION_COOKIE, session.sessionId, sessionCookieOptions(this.config, session.expiresAt));
     return session.user;
   }

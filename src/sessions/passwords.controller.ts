@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Ip, Param, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { RateLimit } from '../rate-limit/rate-limits.js';
 import { ChangeOwnPasswordDto, SetPasswordDto } from './dto/password.dto.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -15,10 +16,18 @@ export class PasswordsController {
   @Put('me/password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService("Change the signed-in user's password; ends their other sessions")
+  @RateLimit('password-change')
   @ApiNoContentResponse({ description: 'Changed' })
-  @ApiBadRequestResponse({ description: 'Invalid body, or current_password is wrong', type: ErrorResponseDto })
-  changeOwn(@CurrentPrincipal() principal: Principal, @Body() dto: ChangeOwnPasswordDto): Promise<void> {
-    return this.sessions.changeOwnPassword(principal, dto.current_password, dto.new_password);
+  @ApiBadRequestResponse({
+    description: 'Invalid body, or current_password is wrong (or the account is locked: the same answer)',
+    type: ErrorResponseDto,
+  })
+  changeOwn(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: ChangeOwnPasswordDto,
+    @Ip() clientAddress: string,
+  ): Promise<void> {
+    return this.sessions.changeOwnPassword(principal, dto.current_password, dto.new_password, clientAddress);
   }
 
   @Put(':name/password')

@@ -1,10 +1,9 @@
-import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import { User } from '../users/entities/user.entity.js';
 import { UsersModule } from '../users/users.module.js';
 import { Session } from './entities/session.entity.js';
-import { LoginRateLimitMiddleware } from './login-rate-limit.middleware.js';
 import { LoginController } from './login.controller.js';
 import { PasswordsController } from './passwords.controller.js';
 import { SessionsController } from './sessions.controller.js';
@@ -16,8 +15,4 @@ import { SessionsService } from './sessions.service.js';
   providers: [SessionsService, PasswordHasher],
   exports: [SessionsService],
 })
-export class SessionsModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(LoginRateLimitMiddleware).forRoutes(LoginController);
-  }
-}
+export class SessionsModule {}

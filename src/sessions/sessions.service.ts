@@ -9,6 +9,7 @@ import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { TransactionService } from '../database/transaction.service.js';
+import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
 import { userKeyOf, UsersService } from '../users/users.service.js';
@@ -23,6 +24,9 @@ const invalidLogin = () => ApiError.unauthorised('Invalid username or password')
 /** The answer to a current_password that is wrong, or no longer current. */
 const incorrectCurrentPassword = () =>
   ApiError.invalidField('current_password', 'incorrect', 'current_password is not correct');
+
+/** Whether sign-in and password change are refused for now (IAM_LOCKOUT_THRESHOLD wrong passwords). */
+const isLocked = (user: Pick<User, 'lockedUntil'>, now: Date) => user.lockedUntil !== null && user.lockedUntil > now;
 
 export interface NewSession {
   sessionId: string;
@@ -40,6 +44,7 @@ export class SessionsService implements OnApplicationBootstrap {
     private readonly administrators: AdministratorsService,
     private readonly hasher: PasswordHasher,
     private readonly tx: TransactionService,
+    private readonly failures: CredentialFailuresService,
   ) {}
 
   /** Expired sessions are refused anyway; this keeps the table from growing without bound. */
@@ -48,24 +53,35 @@ export class SessionsService implements OnApplicationBootstrap {
   }
 
   /**
-   * Checks name and password; the same 401 for an unknown name, a wrong password or no password. The
-   * session is made only if the password checked is still the user's: one set while it was being checked
-   * ends every session, and this one must not slip in after.
+   * Checks name and password; the same 401 for an unknown name, a wrong password, no password, a locked
+   * account or a password changed meanwhile. A locked account is refused without a password check. Every
+   * failure counts against the client address, a wrong password against the account too (lockout); a
+   * success forgets the account's failures. The session is made only if the password checked is still the
+   * user's: one set while it was being checked ends every session, and this one must not slip in after.
    */
-  async login(username: string, password: string): Promise<NewSession> {
+  async login(username: string, password: string, clientAddress?: string): Promise<NewSession> {
+    await this.failures.assertNotBlocked(clientAddress);
     const user = await this.users.findOne({
       where: { nameKey: await userKeyOf(this.users.manager, username) },
-      select: { id: true, name: true, passwordHash: true },
+      select: { id: true, name: true, passwordHash: true, lockedUntil: true },
     });
+    if (user && isLocked(user, new Date())) {
+      await this.failures.recordFailure(clientAddress);
+      throw invalidLogin();
+    }
     const ok = await this.hasher.verify(user?.passwordHash, password);
     if (!user || !ok) {
+      await this.failures.recordFailure(clientAddress);
+      if (user) {
+        await this.recordWrongPassword(user.id);
+      }
       throw invalidLogin();
     }
     const sessionId = generateSecret();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.config.sessionTtlMinutes * 60_000);
     await this.tx.run(async (em) => {
-      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash))) {
+      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash, now))) {
         throw invalidLogin();
       }
       await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
@@ -76,7 +92,7 @@ export class SessionsService implements OnApplicationBootstrap {
         createdAt: now,
         expiresAt,
       });
-      await em.update(User, { id: user.id }, { lastSeenAt: now });
+      await em.update(User, { id: user.id }, { lastSeenAt: now, failedLogins: 0, failedLoginsSince: null });
     });
     return { sessionId, expiresAt, user: await this.usersService.getById(user.id) };
   }
@@ -138,20 +154,40 @@ export class SessionsService implements OnApplicationBootstrap {
   }
 
   /**
-   * Changes the caller's own password after checking the current one; ends their other sessions. Of
-   * concurrent changes from the same password one wins; for the others it is no longer the current one.
+   * Changes the caller's own password after checking the current one; ends their other sessions. A wrong
+   * current password counts like a wrong sign-in (client address and account); while the account is locked
+   * the answer is the same as for a wrong password, without a check. Of concurrent changes from the same
+   * password one wins; for the others it is no longer the current one.
    */
-  async changeOwnPassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
-    const user = await this.users.findOne({ where: { id: principal.id }, select: { id: true, passwordHash: true } });
-    if (!user || !(await this.hasher.verify(user.passwordHash, currentPassword))) {
+  async changeOwnPassword(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+    clientAddress?: string,
+  ): Promise<void> {
+    const user = await this.users.findOne({
+      where: { id: principal.id },
+      select: { id: true, passwordHash: true, lockedUntil: true },
+    });
+    if (!user) {
+      throw incorrectCurrentPassword();
+    }
+    if (isLocked(user, new Date())) {
+      await this.failures.recordFailure(clientAddress);
+      throw incorrectCurrentPassword();
+    }
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      await this.failures.recordFailure(clientAddress);
+      await this.recordWrongPassword(user.id);
       throw incorrectCurrentPassword();
     }
     const hash = await this.hasher.hash(newPassword);
+    const now = new Date();
     await this.tx.run(async (em) => {
-      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash))) {
+      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash, now))) {
         throw incorrectCurrentPassword();
       }
-      await em.update(User, { id: user.id }, { passwordHash: hash });
+      await em.update(User, { id: user.id }, { passwordHash: hash, failedLogins: 0, failedLoginsSince: null });
       await em.delete(
         Session,
         principal.sessionId ? { userId: user.id, id: Not(principal.sessionId) } : { userId: user.id },
@@ -160,16 +196,55 @@ export class SessionsService implements OnApplicationBootstrap {
   }
 
   /**
-   * Locks the user's row (FOR UPDATE; lock order: see TransactionService) and tells whether its password
-   * hash is still `checked`, the one verified before the transaction: argon2 is too slow to verify under
-   * a lock, so the check is made first and confirmed here.
+   * Counts a wrong password against the account, in one UPDATE (so concurrent failures all count, on any
+   * number of instances): failures older than IAM_LOCKOUT_MINUTES start the count afresh; the
+   * IAM_LOCKOUT_THRESHOLD-th locks the account for IAM_LOCKOUT_MINUTES and clears the count. A single
+   * auto-committed statement: it holds the user's row lock alone and only for itself (lock order: see
+   * TransactionService).
    */
-  private async lockUnchangedPassword(em: EntityManager, userId: string, checked: string | null): Promise<boolean> {
+  private async recordWrongPassword(userId: string): Promise<void> {
+    const now = new Date();
+    const lockoutMs = this.config.lockoutMinutes * 60_000;
+    const fresh = '(failed_logins_since IS NULL OR failed_logins_since <= :windowStart)';
+    const count = `(CASE WHEN ${fresh} THEN 1 ELSE failed_logins + 1 END)`;
+    const reached = `${count} >= :threshold`;
+    await this.tx.write((em) =>
+      em
+        .createQueryBuilder()
+        .update(User)
+        .set({
+          failedLogins: () => `CASE WHEN ${reached} THEN 0 ELSE ${count} END`,
+          failedLoginsSince: () =>
+            `CASE WHEN ${reached} THEN NULL WHEN ${fresh} THEN :now ELSE failed_logins_since END`,
+          lockedUntil: () => `CASE WHEN ${reached} THEN :lockedUntil ELSE locked_until END`,
+        })
+        .where('id = :id', { id: userId })
+        .setParameters({
+          now,
+          windowStart: new Date(now.getTime() - lockoutMs),
+          lockedUntil: new Date(now.getTime() + lockoutMs),
+          threshold: this.config.lockoutThreshold,
+        })
+        .execute(),
+    );
+  }
+
+  /**
+   * Locks the user's row (FOR UPDATE; lock order: see TransactionService) and tells whether its password
+   * hash is still `checked`, the one verified before the transaction, and the account is not locked: argon2
+   * is too slow to verify under a lock, so the check is made first and confirmed here.
+   */
+  private async lockUnchangedPassword(
+    em: EntityManager,
+    userId: string,
+    checked: string | null,
+    now: Date,
+  ): Promise<boolean> {
     const current = await em.findOne(User, {
       where: { id: userId },
-      select: { id: true, passwordHash: true },
+      select: { id: true, passwordHash: true, lockedUntil: true },
       lock: this.tx.rowLock,
     });
-    return current !== null && checked !== null && current.passwordHash === checked;
+    return current !== null && checked !== null && current.passwordHash === checked && !isLocked(current, now);
   }
 }

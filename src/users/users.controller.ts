@@ -32,14 +32,14 @@ export class UsersController {
   @Get('me')
   @SelfService('The signed-in user')
   me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
-    return this.users.getById(principal.id);
+    return this.users.getById(principal.id, principal);
   }
 
   @Get(':name')
   @RequirePermission('Get a user', 'iam:GetUser', { from: 'param', kind: 'user', param: 'name' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  get(@Param('name') name: string): Promise<UserDto> {
-    return this.users.get(name);
+  get(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<UserDto> {
+    return this.users.get(name, principal);
   }
 
   @Patch(':name')
@@ -68,6 +68,18 @@ export class UsersController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   delete(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<void> {
     return this.users.delete(principal, name);
+  }
+
+  @Delete(':name/lockout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission(
+    'Lift the lockout of a user (after repeated wrong passwords) and forget its failed attempts',
+    'iam:UnlockUser',
+    { from: 'param', kind: 'user', param: 'name' },
+  )
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  unlock(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<void> {
+    return this.users.unlock(principal, name);
   }
 
   @Put(':name/groups')

@@ -47,8 +47,16 @@ export class UsersService {
     private readonly tx: TransactionService,
   ) {}
 
-  /** Users (groups and profile loaded) as API Users; group counts for all of them in three queries. */
-  async toDtos(users: User[]): Promise<UserDto[]> {
+  /**
+   * Users (groups and profile loaded) as API Users; group counts for all of them in three queries. `viewer`
+   * sees `locked_until` on the users it may unlock (iam:UnlockUser); without a viewer nobody's is shown.
+   */
+  async toDtos(users: User[], viewer?: Principal): Promise<UserDto[]> {
+    const mayUnlock = new Set(
+      viewer
+        ? await this.authorization.filterAllowed(viewer, 'iam:UnlockUser', users, (user) => lrn('user', user.name))
+        : [],
+    );
     const compact = await this.groups.compact(
       this.users.manager,
       users.flatMap((user) => user.groups ?? []),
@@ -59,6 +67,7 @@ export class UsersService {
         user,
         this.administrators.isAdministrator(user.name),
         (user.groups ?? []).map((group) => byId.get(group.id)!).sort((a, b) => (a.name < b.name ? -1 : 1)),
+        mayUnlock.has(user),
       ),
     );
   }
@@ -68,20 +77,20 @@ export class UsersService {
     const visible = await this.authorization.filterAllowed(principal, 'iam:ListUsers', users, (user) =>
       lrn('user', user.name),
     );
-    return this.toDtos(visible);
+    return this.toDtos(visible, principal);
   }
 
-  async get(name: string): Promise<UserDto> {
-    const [dto] = await this.toDtos([await this.findOrFail(name)]);
+  async get(name: string, viewer?: Principal): Promise<UserDto> {
+    const [dto] = await this.toDtos([await this.findOrFail(name)], viewer);
     return dto;
   }
 
-  async getById(id: string): Promise<UserDto> {
+  async getById(id: string, viewer?: Principal): Promise<UserDto> {
     const user = await this.users.findOne({ where: { id }, relations: USER_RELATIONS });
     if (!user) {
       throw ApiError.notFound('User not found');
     }
-    const [dto] = await this.toDtos([user]);
+    const [dto] = await this.toDtos([user], viewer);
     return dto;
   }
 
@@ -117,7 +126,7 @@ export class UsersService {
       }
       throw error;
     }
-    return this.get(user.name);
+    return this.get(user.name, principal);
   }
 
   async update(principal: Principal, name: string, dto: UpdateUserDto): Promise<UserDto> {
@@ -135,7 +144,7 @@ export class UsersService {
         await em.update(User, { id: user.id }, changes);
       }
     });
-    return this.get(name);
+    return this.get(name, principal);
   }
 
   /** Deletes the user; profile, settings, sessions and memberships go with it (ON DELETE CASCADE). */
@@ -173,7 +182,16 @@ export class UsersService {
         dto,
       );
     });
-    return this.get(name);
+    return this.get(name, principal);
+  }
+
+  /** Lifts the user's lockout (and forgets its failed password checks). */
+  async unlock(principal: Principal, name: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      const user = await this.lockByName(em, name);
+      await this.assertMayActOn(principal, user, 'iam:UnlockUser', em);
+      await em.update(User, { id: user.id }, { lockedUntil: null, failedLogins: 0, failedLoginsSince: null });
+    });
   }
 
   /** The user row (no relations) by name, or a 404. */

@@ -100,6 +100,11 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
       sessionCookieSecure: true,
       loginRateLimit: 1000,
       loginRateWindowSeconds: 60,
+      authFailureLimit: 1000,
+      lockoutThreshold: 10,
+      lockoutMinutes: 15,
+      // Cheap argon2 for tests: production's cost (64 MiB, 3 passes) takes about 1 s per hash on a busy machine.
+      passwordHash: { memoryKib: 1024, timeCost: 1, parallelism: 1 },
       ...options.auth,
     } satisfies AuthConfig)
     .overrideProvider(appConfig.KEY)

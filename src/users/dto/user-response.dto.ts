@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CompactGroupDto } from '../../groups/dto/group-response.dto.js';
 import type { User } from '../entities/user.entity.js';
 
@@ -29,14 +29,24 @@ export class UserDto {
   is_admin: boolean;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'platform' } })
   metadata: Record<string, string>;
+  /**
+   * Until when sign-in and password change are refused after repeated wrong passwords; null when not locked.
+   * Present only for administrators and callers allowed `iam:UnlockUser` on the user.
+   */
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time', example: null })
+  locked_until?: string | null;
 }
 
 export class UserListDto {
   items: UserDto[];
 }
 
-/** The one mapping from a User row (with groups and profile loaded) to the API's User. */
-export function toUserDto(user: User, isAdmin: boolean, groups: CompactGroupDto[]): UserDto {
+/**
+ * The one mapping from a User row (with groups and profile loaded) to the API's User. `showLock`: include
+ * `locked_until` (for callers who may lift the lock).
+ */
+export function toUserDto(user: User, isAdmin: boolean, groups: CompactGroupDto[], showLock = false): UserDto {
+  const now = Date.now();
   return {
     name: user.name,
     display_name: user.displayName,
@@ -51,5 +61,8 @@ export function toUserDto(user: User, isAdmin: boolean, groups: CompactGroupDto[
     },
     is_admin: isAdmin,
     metadata: user.metadata,
+    ...(showLock
+      ? { locked_until: user.lockedUntil && user.lockedUntil.getTime() > now ? user.lockedUntil.toISOString() : null }
+      : {}),
   };
 }

@@ -34,6 +34,18 @@ export class User {
   @Column({ name: 'last_seen_at', type: Date, nullable: true })
   lastSeenAt: Date | null;
 
+  /** Failed password checks since failedLoginsSince (IAM_LOCKOUT_THRESHOLD of them lock the account). */
+  @Column({ name: 'failed_logins', type: 'integer', default: 0 })
+  failedLogins: number;
+
+  /** The first failed password check of the current lockout window; null when none is counted. */
+  @Column({ name: 'failed_logins_since', type: Date, nullable: true })
+  failedLoginsSince: Date | null;
+
+  /** Sign-in and password change are refused until then (see lockout in SessionsService). */
+  @Column({ name: 'locked_until', type: Date, nullable: true })
+  lockedUntil: Date | null;
+
   @ManyToMany(() => Group, { cascade: false })
   @JoinTable({
     name: 'user_groups',
