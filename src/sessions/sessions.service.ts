@@ -54,7 +54,8 @@ export class SessionsService implements OnApplicationBootstrap {
 
   /**
    * Checks name and password; the same 401 for an unknown name, a wrong password, no password, a locked
-   * account or a password changed meanwhile. A locked account is refused without a password check. Every
+   * account or a password changed meanwhile. A locked account is refused without checking the password (but
+   * after as long as a check takes, so that the answer's timing does not tell the lock either). Every
    * failure counts against the client address, a wrong password against the account too (lockout); a
    * success forgets the account's failures. The session is made only if the password checked is still the
    * user's: one set while it was being checked ends every session, and this one must not slip in after.
@@ -66,6 +67,8 @@ export class SessionsService implements OnApplicationBootstrap {
       select: { id: true, name: true, passwordHash: true, lockedUntil: true },
     });
     if (user && isLocked(user, new Date())) {
+      // A check of nothing, which takes as long as a real one: a locked account must not answer faster.
+      await this.hasher.verify(null, password);
       await this.failures.recordFailure(clientAddress);
       throw invalidLogin();
     }
@@ -173,6 +176,7 @@ export class SessionsService implements OnApplicationBootstrap {
       throw incorrectCurrentPassword();
     }
     if (isLocked(user, new Date())) {
+      await this.hasher.verify(null, currentPassword); // as long as a real check (see login)
       await this.failures.recordFailure(clientAddress);
       throw incorrectCurrentPassword();
     }
