@@ -1,4 +1,4 @@
-import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE, RouterModule } from '@nestjs/core';
 import cookieParser from 'cookie-parser';
@@ -6,7 +6,9 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { AuthorizationGuard } from './auth/authorization.guard.js';
+import { CrossOriginGuard } from './auth/cross-origin.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { CorsMiddleware } from './common/cors.middleware.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { PathParamsPipe } from './common/path-params.pipe.js';
@@ -55,6 +57,8 @@ const API_MODULES = [
     { provide: APP_PIPE, useClass: PathParamsPipe },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
+    // First of all: no state-changing request that another site's page had a browser send.
+    { provide: APP_GUARD, useClass: CrossOriginGuard },
     // Order matters: who is calling, then may they.
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: AuthorizationGuard },
@@ -62,6 +66,8 @@ const API_MODULES = [
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
+    // First, so that every answer of the API (errors from the middleware below included) carries CORS headers.
+    consumer.apply(CorsMiddleware).forRoutes({ path: `${API_PREFIX}/{*path}`, method: RequestMethod.ALL });
     consumer.apply(cookieParser(), JsonBodyMiddleware).forRoutes('{*path}');
   }
 }

@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { parseOriginList } from '../common/cross-origin.js';
 import { validateEnvironment } from './env.validation.js';
 
 export interface AppConfig {
@@ -7,6 +8,8 @@ export interface AppConfig {
   bodyLimit: string;
   trustProxy?: boolean | number | string;
   logLevel: string;
+  /** Origins (as browsers send them) allowed cross-origin requests with credentials (CORS); none when unset. */
+  allowedOrigins?: string[];
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string | undefined {
@@ -27,5 +30,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     bodyLimit: env.BODY_LIMIT,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL,
+    allowedOrigins: parseOriginList(env.IAM_ALLOWED_ORIGINS),
   };
 });
