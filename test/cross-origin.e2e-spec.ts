@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import {
   adminAuth,
@@ -7,6 +8,9 @@ import {
   signedInUser,
   uniqueName,
 } from './utils/fixtures.js';
+
+// Each test signs users in (argon2): sized for a machine several times slower and busier than a laptop.
+jest.setTimeout(120_000);
 
 const EVIL = 'https://evil.example';
 const APP = 'https://app.example';
