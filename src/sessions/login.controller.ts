@@ -10,10 +10,11 @@ import {
 import type { Response } from 'express';
 import { Public } from '../auth/access.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { NoStore } from '../common/no-store.decorator.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { UserDto } from '../users/dto/user-response.dto.js';
 import { LoginDto } from './dto/login.dto.js';
-import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import { PresentedSessionId, SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
 /** Sign-in, in a controller of its own so that the rate limit (SessionsModule) applies to it alone. */
@@ -27,6 +28,7 @@ export class LoginController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @NoStore()
   @Public()
   @ApiOperation({
     summary: 'Sign in with a user name and password',
@@ -36,8 +38,12 @@ export class LoginController {
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiUnauthorizedResponse({ description: 'Unknown user or wrong password (the same answer)', type: ErrorResponseDto })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this address', type: ErrorResponseDto })
-  async login(@Body() dto: LoginDto, @Res({ passthrough: true }) res: Response): Promise<UserDto> {
-    const session = await this.sessions.login(dto.username, dto.password);
+  async login(
+    @Body() dto: LoginDto,
+    @PresentedSessionId() presented: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UserDto> {
+    const session = await this.sessions.login(dto.username, dto.password, presented);
     res.cookie(SESSION_COOKIE, session.sessionId, sessionCookieOptions(this.config, session.expiresAt));
     return session.user;
   }

@@ -50,9 +50,10 @@ export class SessionsService implements OnApplicationBootstrap {
   /**
    * Checks name and password; the same 401 for an unknown name, a wrong password or no password. The
    * session is made only if the password checked is still the user's: one set while it was being checked
-   * ends every session, and this one must not slip in after.
+   * ends every session, and this one must not slip in after. The session the caller presented (`presented`,
+   * its cookie), whoever's it is, ends with the new one's start: a sign-in never leaves a session behind.
    */
-  async login(username: string, password: string): Promise<NewSession> {
+  async login(username: string, password: string, presented?: string): Promise<NewSession> {
     const user = await this.users.findOne({
       where: { nameKey: userNameKey(username) },
       select: { id: true, name: true, passwordHash: true },
@@ -69,6 +70,9 @@ export class SessionsService implements OnApplicationBootstrap {
         throw invalidLogin();
       }
       await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
+      if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
+        await em.delete(Session, { tokenHash: hashSecret(presented) });
+      }
       await em.insert(Session, {
         id: randomUUID(),
         userId: user.id,
