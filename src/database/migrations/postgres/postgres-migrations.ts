@@ -1,5 +1,10 @@
 import { InitialSchema1795888637621 } from './1795888637621-InitialSchema.js';
 import { RolesAndServiceAccountGroups1795890075934 } from './1795890075934-RolesAndServiceAccountGroups.js';
+import { BootstrapTokenFlag1795975828043 } from './1795975828043-BootstrapTokenFlag.js';
 
 /** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
-export const postgresMigrations = [InitialSchema1795888637621, RolesAndServiceAccountGroups1795890075934];
+export const postgresMigrations = [
+  InitialSchema1795888637621,
+  RolesAndServiceAccountGroups1795890075934,
+  BootstrapTokenFlag1795975828043,
+];
