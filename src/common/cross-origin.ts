@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 
+/** A DNS name (labels of letters, digits, `-`, `_`) or a bracketed IPv6 address: no `*` or other wildcard. */
+const HOST_NAME = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/;
+
 /**
  * True for an origin written exactly as a browser sends it in the `Origin` header: `http(s)://host[:port]`,
  * lower-case, without a default port, a path (not even `/`), a query, a fragment or credentials. Only such a
@@ -13,7 +16,9 @@ export function isSerialisedOrigin(value: string): boolean {
   } catch {
     return false;
   }
-  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  return (
+    (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value && HOST_NAME.test(url.hostname)
+  );
 }
 
 /** The origins of a comma-separated list (IAM_ALLOWED_ORIGINS), trimmed, empty items dropped. */
