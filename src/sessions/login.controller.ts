@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -36,6 +37,10 @@ export class LoginController {
   })
   @ApiOkResponse({ type: UserDto, description: 'Signed in; the body is the user' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiForbiddenResponse({
+    description: 'Sent by a page of another site (cross-site protection)',
+    type: ErrorResponseDto,
+  })
   @ApiUnauthorizedResponse({ description: 'Unknown user or wrong password (the same answer)', type: ErrorResponseDto })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this address', type: ErrorResponseDto })
   async login(
