@@ -6,9 +6,9 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { AuthorizationGuard } from './auth/authorization.guard.js';
-import { CrossOriginGuard } from './auth/cross-origin.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { CorsMiddleware } from './common/cors.middleware.js';
+import { CrossOriginMiddleware } from './common/cross-origin.middleware.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { PathParamsPipe } from './common/path-params.pipe.js';
@@ -57,8 +57,6 @@ const API_MODULES = [
     { provide: APP_PIPE, useClass: PathParamsPipe },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
-    // First of all: no state-changing request that another site's page had a browser send.
-    { provide: APP_GUARD, useClass: CrossOriginGuard },
     // Order matters: who is calling, then may they.
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: AuthorizationGuard },
@@ -66,8 +64,11 @@ const API_MODULES = [
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // First, so that every answer of the API (errors from the middleware below included) carries CORS headers.
-    consumer.apply(CorsMiddleware).forRoutes({ path: `${API_PREFIX}/{*path}`, method: RequestMethod.ALL });
+    // CORS first, so that every answer of the API (errors from the middleware below included) carries its
+    // headers; then, before anything reads the cookie or the body, no state-changing request from another site.
+    consumer
+      .apply(CorsMiddleware, CrossOriginMiddleware)
+      .forRoutes({ path: `${API_PREFIX}/{*path}`, method: RequestMethod.ALL });
     consumer.apply(cookieParser(), JsonBodyMiddleware).forRoutes('{*path}');
   }
 }

@@ -61,6 +61,27 @@ describe.each(TEST_DATABASES)('cross-site request protection (%s)', (kind) => {
     expect(await sessionWorks(victim.cookie)).toBe(true);
   });
 
+  it('answers 403 whatever the body: what an HTML form sends, JSON, or a body that would be refused anyway', async () => {
+    const account = await createServiceAccount(t);
+    const renew = () =>
+      t
+        .http()
+        .post(`/api/v1/service-accounts/${account.name}/renew-token`)
+        .set('Cookie', victim.cookie)
+        .set('Origin', EVIL);
+    for (const [type, body] of [
+      ['text/plain', '{"token_expires_at":null}'],
+      ['application/x-www-form-urlencoded', 'token_expires_at='],
+      ['multipart/form-data; boundary=x', '--x--\r\n'],
+      ['application/json', '{}'],
+      ['application/json', '{not json'],
+    ]) {
+      expectError(await renew().set('Content-Type', type).send(body), 403, 'forbidden');
+    }
+    expectError(await renew().send({ token_expires_at: 'yesterday', unknown: 1 }), 403, 'forbidden');
+    expect(await tokenWorks(account.token)).toBe(true);
+  });
+
   it('refuses what Sec-Fetch-Site says is same-site or cross-site, whatever the Origin or the body', async () => {
     const account = await createServiceAccount(t);
     for (const [site, origin] of [
@@ -102,6 +123,10 @@ describe.each(TEST_DATABASES)('cross-site request protection (%s)', (kind) => {
       expectError(await attempt.set('Cookie', cookie).set('Origin', EVIL), 403, 'forbidden');
     }
     expectError(await t.http().post('/api/v1/logout').set('Cookie', cookie).set('Origin', 'null'), 403, 'forbidden');
+    // However the path is spelt.
+    for (const path of ['/API/V1/logout', '/api/v1/logout/', '/api/v1//logout', '/api/v1/Logout']) {
+      expectError(await t.http().post(path).set('Cookie', cookie).set('Origin', EVIL), 403, 'forbidden');
+    }
     const settings = await t.http().get('/api/v1/users/me/settings').set('Cookie', cookie).expect(200);
     expect(settings.body.theme).not.toBe('dark');
     expect(await sessionWorks(cookie)).toBe(true);
