@@ -1,4 +1,4 @@
-import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE, RouterModule } from '@nestjs/core';
 import cookieParser from 'cookie-parser';
@@ -7,6 +7,8 @@ import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { AuthorizationGuard } from './auth/authorization.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { CorsMiddleware } from './common/cors.middleware.js';
+import { CrossOriginMiddleware } from './common/cross-origin.middleware.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { PathParamsPipe } from './common/path-params.pipe.js';
@@ -64,6 +66,11 @@ const API_MODULES = [
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
+    // CORS first, so that every answer of the API (errors from the middleware below included) carries its
+    // headers; then, before anything reads the cookie or the body, no state-changing request from another site.
+    consumer
+      .apply(CorsMiddleware, CrossOriginMiddleware)
+      .forRoutes({ path: `${API_PREFIX}/{*path}`, method: RequestMethod.ALL });
     consumer.apply(cookieParser(), JsonBodyMiddleware).forRoutes('{*path}');
   }
 }

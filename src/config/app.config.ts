@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { parseOriginList } from '../common/cross-origin.js';
 import { validateEnvironment } from './env.validation.js';
 
 export interface AppConfig {
@@ -8,6 +9,8 @@ export interface AppConfig {
   /** Express `trust proxy`: a hop count or proxy addresses/subnets; never `true` (see env.validation.ts). */
   trustProxy?: number | string;
   logLevel: string;
+  /** Origins (as browsers send them) allowed cross-origin requests with credentials (CORS); none when unset. */
+  allowedOrigins?: string[];
 }
 
 /** A hop count, or the list of proxy addresses/subnets as Express takes it (env validation refused `true`). */
@@ -26,5 +29,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     bodyLimit: env.BODY_LIMIT,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL,
+    allowedOrigins: parseOriginList(env.IAM_ALLOWED_ORIGINS),
   };
 });

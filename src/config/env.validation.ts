@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsOriginList } from '../common/cross-origin.js';
 import { MinLength } from '../common/validators.js';
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
@@ -78,6 +79,11 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(36500)
   IAM_SA_TOKEN_MAX_TTL_DAYS?: number;
+
+  /** Comma-separated origins (`https://app.example.com`) whose pages may call the API with credentials. */
+  @IsOptional()
+  @IsOriginList()
+  IAM_ALLOWED_ORIGINS?: string;
 
   @Transform(toInt)
   @IsInt()

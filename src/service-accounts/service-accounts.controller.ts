@@ -3,6 +3,7 @@ import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTag
 import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { NoStore } from '../common/no-store.decorator.js';
 import { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto.js';
 import { RenewTokenDto } from './dto/renew-token.dto.js';
@@ -28,6 +29,7 @@ export class ServiceAccountsController {
   }
 
   @Post()
+  @NoStore()
   @RequirePermission(
     'Create a service account; the answer carries its token, shown this once',
     'iam:CreateServiceAccount',
@@ -101,6 +103,7 @@ export class ServiceAccountsController {
 
   @Post(':name/renew-token')
   @HttpCode(HttpStatus.OK)
+  @NoStore()
   @RequirePermission(
     'Issue a new token; the old one is refused from this moment',
     'iam:RenewServiceAccountToken',

@@ -100,6 +100,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       metadata: dto.metadata ?? {},
       tokenHash: hashSecret(token),
       tokenExpiresAt: expiresAt,
+      tokenFromBootstrap: false,
       isBuiltinAdmin: false,
       createdAt: new Date(),
       lastSeenAt: null,
@@ -156,7 +157,11 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     await this.tx.run(async (em) => {
       const account = await this.lockByName(em, name);
       await this.assertMayActOn(principal, account, 'iam:RenewServiceAccountToken', em);
-      await em.update(ServiceAccount, { id: account.id }, { tokenHash: hashSecret(token), tokenExpiresAt: expiresAt });
+      await em.update(
+        ServiceAccount,
+        { id: account.id },
+        { tokenHash: hashSecret(token), tokenExpiresAt: expiresAt, tokenFromBootstrap: false },
+      );
     });
     return { ...(await this.get(name)), token };
   }
@@ -279,50 +284,60 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     const configuredToken = this.config.bootstrapToken;
     // Under the principal-names lock, so that no user of that name appears between the check and the insert.
     // Logged once committed: the unit of work may run more than once (TransactionService.run).
-    const { freshToken, tokenChanged, sharedWith } = await this.tx.run(async (em) => {
+    const { freshToken, accountExisted, tokenChanged, revoked, sharedWith } = await this.tx.run(async (em) => {
       await this.tx.lockPrincipalNames(em);
       const existing = await em.findOne(ServiceAccount, {
         where: { name: BUILTIN_ADMIN_NAME },
-        select: { id: true, tokenHash: true, isBuiltinAdmin: true, tokenExpiresAt: true },
+        select: { id: true, tokenHash: true, isBuiltinAdmin: true, tokenExpiresAt: true, tokenFromBootstrap: true },
       });
       const user = await em.findOne(User, { where: { nameKey: BUILTIN_ADMIN_NAME }, select: { id: true, name: true } });
-      const insert = async (tokenHash: string) => {
+      const insert = async (tokenHash: string, tokenFromBootstrap: boolean) => {
         if (user) {
           throw builtinAdminNameTaken(user.name);
         }
-        await em.insert(ServiceAccount, this.builtinAdmin(tokenHash));
+        await em.insert(ServiceAccount, this.builtinAdmin(tokenHash, tokenFromBootstrap));
       };
       const sharedWith = existing && user ? user.name : null;
       if (configuredToken !== undefined) {
         const digest = hashSecret(configuredToken);
         if (!existing) {
-          await insert(digest);
-        } else if (existing.tokenHash !== digest || !existing.isBuiltinAdmin || existing.tokenExpiresAt) {
+          await insert(digest, true);
+          return { freshToken: null, accountExisted: false, tokenChanged: false, revoked: false, sharedWith };
+        }
+        const tokenChanged =
+          existing.tokenHash !== digest || !existing.isBuiltinAdmin || existing.tokenExpiresAt !== null;
+        if (tokenChanged || !existing.tokenFromBootstrap) {
           await em.update(
             ServiceAccount,
             { id: existing.id },
-            { tokenHash: digest, isBuiltinAdmin: true, tokenExpiresAt: null },
+            { tokenHash: digest, isBuiltinAdmin: true, tokenExpiresAt: null, tokenFromBootstrap: true },
           );
-          return { freshToken: null, tokenChanged: true, sharedWith };
         }
-        return { freshToken: null, tokenChanged: false, sharedWith };
+        return { freshToken: null, accountExisted: true, tokenChanged, revoked: false, sharedWith };
       }
-      if (existing?.isBuiltinAdmin || (await this.anAdministratorExists(em))) {
-        return { freshToken: null, tokenChanged: false, sharedWith };
+      // No IAM_BOOTSTRAP_TOKEN (any more): the token it set stops working.
+      const revoked = existing?.isBuiltinAdmin === true && existing.tokenFromBootstrap && existing.tokenHash !== null;
+      if (revoked) {
+        await em.update(ServiceAccount, { id: existing.id }, { tokenHash: null, tokenFromBootstrap: false });
       }
+      const usable = existing?.isBuiltinAdmin === true && existing.tokenHash !== null && !revoked;
+      if (usable || (await this.anAdministratorExists(em))) {
+        return { freshToken: null, accountExisted: true, tokenChanged: false, revoked, sharedWith };
+      }
+      // No administrator could sign in: as at first start, `admin` gets a token, printed once.
       const token = generateServiceAccountToken();
       if (existing) {
-        // An `admin` account an earlier release let someone create: it becomes the built-in one, without the
-        // expiry its creator chose (which would lock the operators out).
+        // Also an `admin` account an earlier release let someone create: it becomes the built-in one, without
+        // the expiry its creator chose (which would lock the operators out).
         await em.update(
           ServiceAccount,
           { id: existing.id },
-          { tokenHash: hashSecret(token), isBuiltinAdmin: true, tokenExpiresAt: null },
+          { tokenHash: hashSecret(token), isBuiltinAdmin: true, tokenExpiresAt: null, tokenFromBootstrap: false },
         );
       } else {
-        await insert(hashSecret(token));
+        await insert(hashSecret(token), false);
       }
-      return { freshToken: token, tokenChanged: false, sharedWith };
+      return { freshToken: token, accountExisted: existing !== null, tokenChanged: false, revoked, sharedWith };
     });
     if (sharedWith !== null) {
       this.logger.error(
@@ -333,16 +348,25 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     if (tokenChanged) {
       this.logger.log('IAM_BOOTSTRAP_TOKEN changed: the admin service account now uses the new token');
     }
-    if (freshToken) {
+    if (revoked) {
       this.logger.warn(
-        `No administrator exists: created service account "${BUILTIN_ADMIN_NAME}". ` +
+        `IAM_BOOTSTRAP_TOKEN is no longer set: the token it gave the service account "${BUILTIN_ADMIN_NAME}" ` +
+          'is revoked' +
+          (freshToken ? '' : '; an administrator may issue a new one (POST …/service-accounts/admin/renew-token)'),
+      );
+    }
+    if (freshToken) {
+      const account = `service account "${BUILTIN_ADMIN_NAME}"`;
+      this.logger.warn(
+        `No administrator exists: ${accountExisted ? `gave ${account} a new token` : `created ${account}`}. ` +
           `Its token is shown this once, store it now: ${freshToken}`,
       );
     }
   }
 
+  /** Whether a principal named in IAM_ADMINISTRATORS exists (the built-in account aside). */
   private async anAdministratorExists(em: EntityManager): Promise<boolean> {
-    const names = this.administrators.configuredNames();
+    const names = this.administrators.configuredNames().filter((name) => name !== BUILTIN_ADMIN_NAME);
     if (names.length === 0) {
       return false;
     }
@@ -354,7 +378,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     return users + accounts > 0;
   }
 
-  private builtinAdmin(tokenHash: string): Partial<ServiceAccount> {
+  private builtinAdmin(tokenHash: string, tokenFromBootstrap: boolean): Partial<ServiceAccount> {
     return {
       id: randomUUID(),
       name: BUILTIN_ADMIN_NAME,
@@ -363,6 +387,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       metadata: {},
       tokenHash,
       tokenExpiresAt: null,
+      tokenFromBootstrap,
       isBuiltinAdmin: true,
       createdAt: new Date(),
       lastSeenAt: null,

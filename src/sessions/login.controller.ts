@@ -1,13 +1,21 @@
 import { Body, Controller, HttpCode, HttpStatus, Inject, Ip, Post, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/access.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { NoStore } from '../common/no-store.decorator.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { RateLimit } from '../rate-limit/rate-limits.js';
 import { UserDto } from '../users/dto/user-response.dto.js';
 import { LoginDto } from './dto/login.dto.js';
-import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import { PresentedSessionId, SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
 /** Sign-in. */
@@ -21,6 +29,7 @@ export class LoginController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @NoStore()
   @Public()
   @ApiOperation({
     summary: 'Sign in with a user name and password',
@@ -32,6 +41,10 @@ export class LoginController {
   @RateLimit('login-address', 'login-user')
   @ApiOkResponse({ type: UserDto, description: 'Signed in; the body is the user' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiForbiddenResponse({
+    description: 'Sent by a page of another site (cross-site protection)',
+    type: ErrorResponseDto,
+  })
   @ApiUnauthorizedResponse({
     description: 'Unknown user, wrong password or locked account (the same answer)',
     type: ErrorResponseDto,
@@ -39,9 +52,10 @@ export class LoginController {
   async login(
     @Body() dto: LoginDto,
     @Ip() clientAddress: string,
+    @PresentedSessionId() presented: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<UserDto> {
-    const session = await this.sessions.login(dto.username, dto.password, clientAddress);
+    const session = await this.sessions.login(dto.username, dto.password, clientAddress, presented);
     res.cookie(SESSION_COOKIE, session.sessionId, sessionCookieOptions(this.config, session.expiresAt));
     return session.user;
   }

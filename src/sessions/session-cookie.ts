@@ -1,4 +1,5 @@
-import type { CookieOptions } from 'express';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { CookieOptions, Request } from 'express';
 import type { AuthConfig } from '../config/auth.config.js';
 
 /** The cookie that carries a user's session id. */
@@ -14,3 +15,10 @@ export function sessionCookieOptions(config: AuthConfig, expiresAt?: Date): Cook
     ...(expiresAt ? { expires: expiresAt } : {}),
   };
 }
+
+/** The session id of the request's `session_id` cookie, when it sent one (checked or not). */
+export const PresentedSessionId = createParamDecorator((_data: unknown, ctx: ExecutionContext): string | undefined => {
+  const cookies = ctx.switchToHttp().getRequest<Request>().cookies as Record<string, unknown> | undefined;
+  const value = cookies?.[SESSION_COOKIE];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+});

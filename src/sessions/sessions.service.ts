@@ -59,8 +59,10 @@ export class SessionsService implements OnApplicationBootstrap {
    * failure counts against the client address, a wrong password against the account too (lockout); a
    * success forgets the account's failures. The session is made only if the password checked is still the
    * user's: one set while it was being checked ends every session, and this one must not slip in after.
+   * The session the caller presented (`presented`, its cookie), whoever's it is, ends with the new one's
+   * start: a sign-in never leaves a session behind.
    */
-  async login(username: string, password: string, clientAddress?: string): Promise<NewSession> {
+  async login(username: string, password: string, clientAddress?: string, presented?: string): Promise<NewSession> {
     await this.failures.assertNotBlocked(clientAddress);
     const user = await this.users.findOne({
       where: { nameKey: await userKeyOf(this.users.manager, username) },
@@ -88,6 +90,9 @@ export class SessionsService implements OnApplicationBootstrap {
         throw invalidLogin();
       }
       await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
+      if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
+        await em.delete(Session, { tokenHash: hashSecret(presented) });
+      }
       await em.insert(Session, {
         id: randomUUID(),
         userId: user.id,

@@ -25,6 +25,13 @@ export class ServiceAccount {
   @Column({ name: 'token_hash', type: String, length: 64, nullable: true, select: false })
   tokenHash: string | null;
 
+  /**
+   * The token hash is that of IAM_BOOTSTRAP_TOKEN (the built-in account's, set at start-up), not one the
+   * service generated: a start without the variable revokes it.
+   */
+  @Column({ name: 'token_from_bootstrap', type: Boolean, default: false })
+  tokenFromBootstrap: boolean;
+
   @Column({ name: 'token_expires_at', type: Date, nullable: true })
   tokenExpiresAt: Date | null;
 

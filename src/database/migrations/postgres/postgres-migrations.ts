@@ -1,10 +1,12 @@
 import { InitialSchema1795888637621 } from './1795888637621-InitialSchema.js';
 import { RolesAndServiceAccountGroups1795890075934 } from './1795890075934-RolesAndServiceAccountGroups.js';
 import { AccountLockout1795975615255 } from './1795975615255-AccountLockout.js';
+import { BootstrapTokenFlag1795975828043 } from './1795975828043-BootstrapTokenFlag.js';
 
 /** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
 export const postgresMigrations = [
   InitialSchema1795888637621,
   RolesAndServiceAccountGroups1795890075934,
   AccountLockout1795975615255,
+  BootstrapTokenFlag1795975828043,
 ];
