@@ -186,40 +186,44 @@ describe.each(TEST_DATABASES)('rate limits (%s)', (kind) => {
   });
 });
 
-// Several instances count together when they share Redis (.ci/run starts one and sets REDIS_URL).
+// Several instances count together when they share Redis (.ci/run starts one and sets REDIS_URL). Defined only
+// with REDIS_URL, as the PostgreSQL runs are only with TEST_DATABASE_URL.
 const REDIS_URL = process.env.REDIS_URL;
-describe.each(REDIS_URL ? TEST_DATABASES : [])('rate limits shared through Redis (%s)', (kind) => {
-  const keyPrefix = `${uniqueName('iam-test')}:`;
-  let a: TestApp;
-  let b: TestApp;
-  let redis: Redis;
-  beforeAll(async () => {
-    const auth = { loginRateLimit: 3, redis: { url: REDIS_URL!, keyPrefix } };
-    a = await createTestApp(kind, { auth });
-    b = await createTestApp(kind, { auth, database: a.database });
-    redis = new Redis(REDIS_URL!);
-  });
-  afterAll(async () => {
-    // Leave nothing behind in the shared Redis.
-    const keys = await redis.keys(`${keyPrefix}*`);
-    if (keys.length > 0) {
-      await redis.del(...keys);
-    }
-    await redis.quit();
-    await b.close({ keepDatabase: true });
-    await a.close();
-  });
+if (REDIS_URL) {
+  describe.each(TEST_DATABASES)('rate limits shared through Redis (%s)', (kind) => {
+    const keyPrefix = `${uniqueName('iam-test')}:`;
+    let a: TestApp;
+    let b: TestApp;
+    let redis: Redis;
+    beforeAll(async () => {
+      const auth = { loginRateLimit: 3, redis: { url: REDIS_URL, keyPrefix } };
+      a = await createTestApp(kind, { auth });
+      b = await createTestApp(kind, { auth, database: a.database });
+      redis = new Redis(REDIS_URL);
+    });
+    afterAll(async () => {
+      // Leave nothing behind in the shared Redis.
+      const keys = await redis.keys(`${keyPrefix}*`);
+      if (keys.length > 0) {
+        await redis.del(...keys);
+      }
+      await redis.quit();
+      await b.close({ keepDatabase: true });
+      await a.close();
+    });
 
-  it('shares the sign-in limit between two instances', async () => {
-    const name = uniqueName();
-    const attempt = (app: TestApp) => app.http().post('/api/v1/login').send({ username: name, password: 'wrong pw!' });
-    expectError(await attempt(a), 401, 'unauthorised');
-    expectError(await attempt(b), 401, 'unauthorised');
-    expectError(await attempt(a), 401, 'unauthorised');
-    const limited = await attempt(b);
-    expectError(limited, 429, 'too_many_requests');
-    retryAfterOf(limited);
-    // The counters are under this deployment's prefix.
-    expect((await redis.keys(`${keyPrefix}*`)).length).toBeGreaterThan(0);
+    it('shares the sign-in limit between two instances', async () => {
+      const name = uniqueName();
+      const attempt = (app: TestApp) =>
+        app.http().post('/api/v1/login').send({ username: name, password: 'wrong pw!' });
+      expectError(await attempt(a), 401, 'unauthorised');
+      expectError(await attempt(b), 401, 'unauthorised');
+      expectError(await attempt(a), 401, 'unauthorised');
+      const limited = await attempt(b);
+      expectError(limited, 429, 'too_many_requests');
+      retryAfterOf(limited);
+      // The counters are under this deployment's prefix.
+      expect((await redis.keys(`${keyPrefix}*`)).length).toBeGreaterThan(0);
+    });
   });
-});
+}
