@@ -7,6 +7,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { AuthorizationGuard } from './auth/authorization.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { PathParamsPipe } from './common/path-params.pipe.js';
@@ -58,6 +59,7 @@ const API_MODULES = [
     // Order matters: who is calling, then may they.
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: AuthorizationGuard },
+    GracefulShutdown,
   ],
 })
 export class AppModule implements NestModule {

@@ -7,6 +7,8 @@ export interface AppConfig {
   bodyLimit: string;
   trustProxy?: boolean | number | string;
   logLevel: string;
+  /** On SIGTERM, how long requests in flight may take (absent: the default of SHUTDOWN_TIMEOUT_SECONDS). */
+  shutdownTimeoutSeconds?: number;
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string | undefined {
@@ -27,5 +29,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     bodyLimit: env.BODY_LIMIT,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
 });
