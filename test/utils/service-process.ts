@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_TOKEN } from './create-app.js';
 
@@ -59,14 +60,17 @@ function run(
  * date. Test files run in parallel workers: a lock directory makes one build and the others wait for it.
  */
 export async function ensureBuilt(): Promise<void> {
-  const lock = join(ROOT, '.dist-build.lock');
+  const lock = join(tmpdir(), `iam-dist-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
   const started = Date.now();
   while (!isBuilt()) {
     try {
       mkdirSync(lock);
     } catch {
-      if (Date.now() - started > BUILD_TIMEOUT_MS) {
-        throw new Error(`waited too long for another build (remove ${lock} if no build is running)`);
+      const lockAgeMs = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (lockAgeMs > BUILD_TIMEOUT_MS) {
+        rmSync(lock, { recursive: true, force: true }); // left behind by a build that was killed
+      } else if (Date.now() - started > 2 * BUILD_TIMEOUT_MS) {
+        throw new Error(`waited too long for another build of dist/ (lock ${lock})`);
       }
       await sleep(500);
       continue;
@@ -82,7 +86,7 @@ export async function ensureBuilt(): Promise<void> {
         }
       }
     } finally {
-      rmdirSync(lock);
+      rmSync(lock, { recursive: true, force: true });
     }
   }
 }
@@ -225,6 +229,3 @@ export function freePort(): Promise<number> {
 }
 
 export const adminHeaders = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
-
-/** The project root, for paths the tests need. */
-export const projectRoot = resolve(ROOT);
