@@ -4,6 +4,7 @@ process.env.TZ = 'UTC';
 
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger, PinoLogger } from 'nestjs-pino';
@@ -25,6 +26,7 @@ async function bootstrap(): Promise<void> {
   }
   validateEnvironment(process.env);
   logger = new Logger(new PinoLogger(loggerParams(appConfig())), {});
+  NestLogger.overrideLogger(logger); // TypeORM's messages during the wait below, too
   // A database that is down at start-up: one log line per attempt, then exit 1 (see waitForDatabase).
   await waitForDatabase(databaseConfig(), logger);
   const { AppModule } = await import('./app.module.js');

@@ -68,6 +68,22 @@ async function until(status: number, attempt: () => Promise<Answer>): Promise<An
   }
 }
 
+/** Runs `assertion` until it passes: the service's log lines reach the test through a pipe, after the responses. */
+async function eventually(assertion: () => void, boundMs = 30_000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      assertion();
+      return;
+    } catch (error) {
+      if (Date.now() - started > boundMs) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** The log must hold no error-level line and no stack: an outage is logged as warnings, once per request. */
 function expectQuietLog(lines: LogLine[]): void {
   expect(lines.filter((line) => line.level >= 50)).toEqual([]);
@@ -145,7 +161,8 @@ describe('SQLite locked by another process', () => {
       console.log(
         `[database-outage sqlite] a write blocked by another process's lock answered 503 in ${blocked.ms} ms`,
       );
-      expectLoggedOnce(service.lines, [blocked, read]);
+      const lines = service.lines;
+      await eventually(() => expectLoggedOnce(lines, [blocked, read]));
       expectQuietLog(service.lines);
     },
     TIMEOUT_MS,
@@ -236,14 +253,15 @@ if (process.env.TEST_DATABASE_URL) {
             `${Math.max(...whileFrozen.map((a) => a.ms))} ms, timeouts 2000 ms); thawed: first 201 after ${thawRecoveryMs} ms`,
         );
         // /health logs each change of state once: down and up again, twice.
-        const health = s.lines.filter((line) => line.context === 'Health').map((line) => line.msg);
-        expect(health).toEqual([
-          'Unhealthy: database',
-          'Healthy again: every check passes',
-          'Unhealthy: database',
-          'Healthy again: every check passes',
-        ]);
-        expectLoggedOnce(s.lines, answers);
+        await eventually(() => {
+          expect(s.lines.filter((line) => line.context === 'Health').map((line) => line.msg)).toEqual([
+            'Unhealthy: database',
+            'Healthy again: every check passes',
+            'Unhealthy: database',
+            'Healthy again: every check passes',
+          ]);
+          expectLoggedOnce(s.lines, answers);
+        });
         expectQuietLog(s.lines);
       },
       TIMEOUT_MS,
