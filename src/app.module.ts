@@ -9,6 +9,7 @@ import { AuthorizationGuard } from './auth/authorization.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { CorsMiddleware } from './common/cors.middleware.js';
 import { CrossOriginMiddleware } from './common/cross-origin.middleware.js';
+import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { PathParamsPipe } from './common/path-params.pipe.js';
@@ -62,6 +63,7 @@ const API_MODULES = [
     // Order matters: who is calling, then may they.
     { provide: APP_GUARD, useClass: AuthenticationGuard },
     { provide: APP_GUARD, useClass: AuthorizationGuard },
+    GracefulShutdown,
   ],
 })
 export class AppModule implements NestModule {

@@ -18,7 +18,8 @@ export function configureApp(app: NestExpressApplication): void {
   }
   app.use(requestId);
   app.use(helmet());
-  app.enableShutdownHooks();
+  // On a signal: Nest's shutdown sequence (GracefulShutdown bounds its wait for requests in flight), then exit 0.
+  app.enableShutdownHooks([], { useProcessExit: true });
 
   const document = () =>
     SwaggerModule.createDocument(

@@ -4,12 +4,19 @@ process.env.TZ = 'UTC';
 
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { configureApp } from './app.setup.js';
+import { loggerParams } from './common/logging.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
+import { databaseConfig } from './config/database.config.js';
 import { ConfigurationError, validateEnvironment } from './config/env.validation.js';
+import { DatabaseUnavailableAtStartupError, waitForDatabase } from './database/wait-for-database.js';
+
+/** The JSON logger from the first line on (the app's own, once it exists, writes to the same pino instance). */
+let logger: Logger | undefined;
 
 async function bootstrap(): Promise<void> {
   // Check the environment (and .env, as ConfigModule reads it) before anything starts, so that a bad value
@@ -18,8 +25,12 @@ async function bootstrap(): Promise<void> {
     process.loadEnvFile('.env');
   }
   validateEnvironment(process.env);
+  logger = new Logger(new PinoLogger(loggerParams(appConfig())), {});
+  NestLogger.overrideLogger(logger); // TypeORM's messages during the wait below, too
+  // A database that is down at start-up: one log line per attempt, then exit 1 (see waitForDatabase).
+  await waitForDatabase(databaseConfig(), logger);
   const { AppModule } = await import('./app.module.js');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger });
   app.useLogger(app.get(Logger));
   configureApp(app);
   const config = app.get<AppConfig>(appConfig.KEY);
@@ -30,6 +41,12 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((error: unknown) => {
   if (error instanceof ConfigurationError) {
     console.error(error.message);
+  } else if (error instanceof DatabaseUnavailableAtStartupError && logger) {
+    logger.fatal(
+      { attempt: error.attempts, attempts: error.attempts, reason: error.reason },
+      error.message,
+      'Database',
+    );
   } else {
     console.error(error);
   }

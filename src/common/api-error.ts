@@ -52,6 +52,9 @@ export const ERROR_TYPE_BY_STATUS: Record<number, ErrorType> = {
  * error body `{ type, title, status, invalid_fields?, request_id }`.
  */
 export class ApiError extends HttpException {
+  /** The health checks that failed (GET /health only). */
+  failedChecks?: string[];
+
   constructor(
     status: HttpStatus,
     readonly type: ErrorType,
@@ -100,5 +103,16 @@ export class ApiError extends HttpException {
 
   static unsupportedMediaType(title: string): ApiError {
     return new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', title);
+  }
+
+  /** 503 from a failed health check, naming the checks that failed. */
+  static unhealthy(failedChecks: string[]): ApiError {
+    const error = new ApiError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'service_unavailable',
+      `Unhealthy: ${failedChecks.join(', ')}`,
+    );
+    error.failedChecks = failedChecks;
+    return error;
   }
 }

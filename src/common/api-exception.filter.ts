@@ -1,6 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isForeignKeyViolation, loggableError } from '../database/database-errors.js';
+import {
+  isDatabaseUnavailable,
+  isForeignKeyViolation,
+  loggableError,
+  unavailabilityReason,
+} from '../database/database-errors.js';
 import { ApiError, ERROR_TYPE_BY_STATUS, type ErrorType, type InvalidField } from './api-error.js';
 import { loggableUrl } from './logging.js';
 
@@ -9,12 +14,18 @@ interface ErrorBody {
   title: string;
   status: number;
   invalid_fields?: InvalidField[];
+  failed_checks?: string[];
   request_id: string;
 }
 
+/** Seconds a client is asked to wait (`Retry-After`) before retrying a request answered 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
 /**
- * Turns every exception into the one error body. Known errors keep their status and title; anything
- * else is logged with its stack and answered as a bare 500, never shown to the caller.
+ * Turns every exception into the one error body. Known errors keep their status and title; a database
+ * that cannot serve the request now (down, frozen, timed out, busy) is a 503 with `Retry-After`, logged
+ * as one warning line without a stack; anything else is logged with its stack and answered as a bare 500,
+ * never shown to the caller.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -24,9 +35,26 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
-    const body = this.toBody(exception, req);
+    const databaseUnavailable = !(exception instanceof HttpException) && isDatabaseUnavailable(exception);
+    const body = databaseUnavailable ? this.unavailable(req) : this.toBody(exception, req);
 
-    if (body.status >= 500) {
+    if (databaseUnavailable) {
+      this.logger.warn(
+        {
+          reason: unavailabilityReason(exception),
+          request_id: body.request_id,
+          method: req.method,
+          url: loggableUrl(req.originalUrl),
+        },
+        'Database unavailable: answered 503',
+      );
+    } else if (body.status === 503 && !(exception instanceof ApiError)) {
+      // A 503 from elsewhere (an ApiError 503 is thrown on purpose and logged where it is thrown).
+      this.logger.warn(
+        { request_id: body.request_id, method: req.method, url: loggableUrl(req.originalUrl) },
+        body.title,
+      );
+    } else if (body.status >= 500 && body.status !== 503) {
       this.logger.error(
         {
           err: loggableError(exception),
@@ -45,18 +73,30 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined) {
       res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    } else if (body.status === 503) {
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     }
     res.status(body.status).json(body);
   }
 
+  private unavailable(req: Request): ErrorBody {
+    return {
+      type: 'service_unavailable',
+      title: 'The database is unavailable: retry later',
+      status: 503,
+      request_id: requestIdOf(req),
+    };
+  }
+
   private toBody(exception: unknown, req: Request): ErrorBody {
-    const request_id = typeof req.id === 'string' ? req.id : JSON.stringify(req.id);
+    const request_id = requestIdOf(req);
     if (exception instanceof ApiError) {
       return {
         type: exception.type,
         title: exception.title,
         status: exception.getStatus(),
         ...(exception.invalidFields ? { invalid_fields: exception.invalidFields } : {}),
+        ...(exception.failedChecks ? { failed_checks: exception.failedChecks } : {}),
         request_id,
       };
     }
@@ -90,4 +130,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const message = (response as { message?: unknown }).message;
     return typeof message === 'string' ? message : exception.message;
   }
+}
+
+function requestIdOf(req: Request): string {
+  return typeof req.id === 'string' ? req.id : JSON.stringify(req.id);
 }

@@ -36,6 +36,10 @@ export function loggerParams(config: AppConfig): Params & { pinoHttp: Options } 
         censor: REDACTED,
       },
       autoLogging: { ignore: (req) => req.url === '/health' },
+      // No error object in the request line of a 5xx: pino-http would add a made-up one ("failed with status
+      // code 503") with a stack to every such line. ApiExceptionFilter logs the real error, once per request.
+      customErrorObject: (_req, _res, _error, line: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(line).filter(([key]) => key !== 'err')),
     },
   };
 }

@@ -11,6 +11,8 @@ export interface AppConfig {
   logLevel: string;
   /** Origins (as browsers send them) allowed cross-origin requests with credentials (CORS); none when unset. */
   allowedOrigins?: string[];
+  /** On SIGTERM, how long requests in flight may take (absent: the default of SHUTDOWN_TIMEOUT_SECONDS). */
+  shutdownTimeoutSeconds?: number;
 }
 
 /** A hop count, or the list of proxy addresses/subnets as Express takes it (env validation refused `true`). */
@@ -30,5 +32,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL,
     allowedOrigins: parseOriginList(env.IAM_ALLOWED_ORIGINS),
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
 });

@@ -136,4 +136,27 @@ describe('validateEnvironment', () => {
     expect(attempt).toThrow(/REDIS_URL/);
     expect(attempt).not.toThrow(/s3cret/);
   });
+
+  it('bounds the database timeouts, start-up retries and shutdown deadline', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      DATABASE_CONNECT_TIMEOUT_MS: 5000,
+      DATABASE_STATEMENT_TIMEOUT_MS: 5000,
+      DATABASE_BUSY_TIMEOUT_MS: 5000,
+      DATABASE_STARTUP_ATTEMPTS: 10,
+      DATABASE_STARTUP_RETRY_MS: 3000,
+      SHUTDOWN_TIMEOUT_SECONDS: 10,
+    });
+    expect(validateEnvironment({ DATABASE_STATEMENT_TIMEOUT_MS: '250', SHUTDOWN_TIMEOUT_SECONDS: '0' })).toMatchObject({
+      DATABASE_STATEMENT_TIMEOUT_MS: 250,
+      SHUTDOWN_TIMEOUT_SECONDS: 0,
+    });
+    for (const [name, value] of [
+      ['DATABASE_CONNECT_TIMEOUT_MS', '0'],
+      ['DATABASE_STATEMENT_TIMEOUT_MS', '5s'],
+      ['DATABASE_STARTUP_ATTEMPTS', '0'],
+      ['SHUTDOWN_TIMEOUT_SECONDS', '-1'],
+    ]) {
+      expect(() => validateEnvironment({ [name]: value })).toThrow(ConfigurationError);
+    }
+  });
 });

@@ -51,6 +51,41 @@ export class EnvironmentVariables {
   @IsBoolean()
   DATABASE_LOGGING = false;
 
+  /** PostgreSQL: longest wait for a new connection, and for a free one from the pool. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_CONNECT_TIMEOUT_MS = 5000;
+
+  /** PostgreSQL: statement_timeout on the server; the client gives up on a silent server a second later. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+
+  /** SQLite: how long a statement waits for a lock held by another connection before failing (SQLITE_BUSY). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  DATABASE_BUSY_TIMEOUT_MS = 5000;
+
+  /** Connection attempts at start-up before the service gives up (exit 1). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  DATABASE_STARTUP_ATTEMPTS = 10;
+
+  /** Pause between those attempts. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  DATABASE_STARTUP_RETRY_MS = 3000;
+
   /** Token of the built-in `admin` service account; at least 32 characters. */
   @IsOptional()
   @IsString()
@@ -160,6 +195,13 @@ export class EnvironmentVariables {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
+
+  /** On SIGTERM, how long requests in flight may take before their connections are closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  SHUTDOWN_TIMEOUT_SECONDS = 10;
 }
 
 export class ConfigurationError extends Error {}

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import type { DatabaseConfig } from '../config/database.config.js';
+import { type DatabaseConfig, databaseTimeouts } from '../config/database.config.js';
 import { Group } from '../groups/entities/group.entity.js';
 import { Profile } from '../profiles/entities/profile.entity.js';
 import { Role } from '../roles/entities/role.entity.js';
@@ -10,10 +10,17 @@ import { UserSettings } from '../settings/entities/user-settings.entity.js';
 import { User } from '../users/entities/user.entity.js';
 import { postgresMigrations } from './migrations/postgres/postgres-migrations.js';
 import { sqliteMigrations } from './migrations/sqlite/sqlite-migrations.js';
+import { DeadlineClient } from './postgres-client.js';
 import { TypeOrmNestLogger } from './typeorm-logger.js';
 
 /** A statement slower than this is logged as a warning. */
 const SLOW_QUERY_MS = 1000;
+
+/**
+ * How much longer than statement_timeout the client waits for an answer. The server's own timeout ends a
+ * slow statement cleanly (57014); this one is for a server that does not answer at all.
+ */
+const CLIENT_QUERY_TIMEOUT_MARGIN_MS = 1000;
 
 export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role];
 
@@ -22,6 +29,7 @@ export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAcc
  * (the TypeORM CLI). The schema only ever changes through the migrations listed here.
  */
 export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOptions {
+  const timeouts = databaseTimeouts(config);
   const common = {
     entities: ENTITIES,
     synchronize: false,
@@ -36,7 +44,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       type: 'better-sqlite3',
       database: resolve(config.url.slice('sqlite:'.length)),
       enableWAL: true,
-      timeout: 5000,
+      timeout: timeouts.busyTimeoutMs,
       migrations: sqliteMigrations,
     };
   }
@@ -45,6 +53,15 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     type: 'postgres',
     url: config.url,
     migrations: postgresMigrations,
-    extra: { max: 10, application_name: 'iam-service' },
+    // pg-pool's connectionTimeoutMillis bounds both a new connection and the wait for a free pooled one.
+    extra: {
+      max: 10,
+      application_name: 'iam-service',
+      connectionTimeoutMillis: timeouts.connectTimeoutMs,
+      statement_timeout: timeouts.statementTimeoutMs,
+      query_timeout: timeouts.statementTimeoutMs + CLIENT_QUERY_TIMEOUT_MARGIN_MS,
+      keepAlive: true,
+      Client: DeadlineClient,
+    },
   };
 }

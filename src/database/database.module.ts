@@ -11,7 +11,8 @@ import { TransactionService } from './transaction.service.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
-      useFactory: (config: DatabaseConfig) => buildDataSourceOptions(config),
+      // No retries here (@nestjs/typeorm's log a stack per attempt): main.ts has waited for the database already.
+      useFactory: (config: DatabaseConfig) => ({ ...buildDataSourceOptions(config), toRetry: () => false }),
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
         await runMigrations(dataSource);

@@ -55,6 +55,9 @@ export class ErrorResponseDto {
   /** One entry per invalid request field (validation errors only). */
   invalid_fields?: InvalidFieldDto[];
 
+  /** The health checks that failed (`GET /health` only). @example ["database"] */
+  failed_checks?: string[];
+
   /** Matches the `X-Request-Id` response header. @example "3f6c1f7e-1d9e-4a55-8d0e-4a3f6b1c2d3e" */
   request_id: string;
 }
