@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { type ThrottlerModuleOptions, ThrottlerModule } from '@nestjs/throttler';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
@@ -9,12 +9,26 @@ import { rateLimitThrottlers } from './rate-limits.js';
 const REDIS_TIMEOUT_MS = 2000;
 
 /**
+ * The store closes its connection in onModuleDestroy, which Nest runs before GracefulShutdown lets the requests in
+ * flight finish (beforeApplicationShutdown): they would answer 503. This one closes it once they are done.
+ */
+class DrainingRedisStorage extends ThrottlerStorageRedisService implements OnApplicationShutdown {
+  override onModuleDestroy(): void {
+    // See onApplicationShutdown.
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect(false);
+  }
+}
+
+/**
  * Redis (REDIS_URL) for the counters, so that every instance counts together; without it each instance
  * counts in its own memory. The connection is logged once when it fails and once when it is back.
  */
 function redisStorage(redis: NonNullable<AuthConfig['redis']>): ThrottlerStorageRedisService {
   const log = new Logger('RateLimitRedis');
-  const storage = new ThrottlerStorageRedisService(redis.url, {
+  const storage = new DrainingRedisStorage(redis.url, {
     keyPrefix: redis.keyPrefix,
     connectTimeout: REDIS_TIMEOUT_MS,
     commandTimeout: REDIS_TIMEOUT_MS,
