@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import { SESSION_COOKIE_SECURITY } from './auth/access.decorators.js';
 import { SESSION_COOKIE } from './sessions/session-cookie.js';
 import { requestId } from './common/request-id.js';
+import { answerUnparsableRequests } from './common/unparsable-request.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
 
 /**
@@ -16,6 +17,7 @@ export function configureApp(app: NestExpressApplication): void {
   if (config.trustProxy !== undefined) {
     app.set('trust proxy', config.trustProxy);
   }
+  answerUnparsableRequests(app.getHttpServer());
   app.use(requestId);
   app.use(helmet());
   // On a signal: Nest's shutdown sequence (GracefulShutdown bounds its wait for requests in flight), then exit 0.

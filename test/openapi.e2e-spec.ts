@@ -124,6 +124,13 @@ describe('OpenAPI document', () => {
       });
       expect(schema.required ?? []).not.toContain('token_expires_at');
     }
+    for (const dto of ['CreateRoleDto', 'UpdateRoleDto']) {
+      const policy = doc.components.schemas[dto].properties?.policy as { items?: { $ref?: string } } | undefined;
+      expect({ dto, items: policy?.items }).toEqual({
+        dto,
+        items: { $ref: '#/components/schemas/PolicyStatementDto' },
+      });
+    }
   });
 
   it('describes error responses with the one error body', () => {

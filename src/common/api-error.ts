@@ -6,10 +6,12 @@ export type ErrorType =
   | 'unauthorised'
   | 'forbidden'
   | 'not_found'
+  | 'request_timeout'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'too_many_requests'
+  | 'request_header_fields_too_large'
   | 'service_unavailable'
   | 'internal';
 
@@ -39,10 +41,12 @@ export const ERROR_TYPE_BY_STATUS: Record<number, ErrorType> = {
   401: 'unauthorised',
   403: 'forbidden',
   404: 'not_found',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
+  431: 'request_header_fields_too_large',
   503: 'service_unavailable',
   500: 'internal',
 };

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsString, Matches, ValidateNested } from 'class-validator';
 import {
@@ -34,6 +35,7 @@ export class CreateRoleDto {
   description?: string;
 
   /** Statements; empty when absent. */
+  @ApiProperty({ type: () => [PolicyStatementDto], required: false })
   @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_STATEMENTS)
