@@ -869,7 +869,10 @@ class World {
 
   private async boot(database?: TestApp['database']): Promise<void> {
     // Generous sign-in limits: the generated requests sign in often, and a 429 would hide what lies behind.
-    this.t = await createTestApp(this.kind, { database, auth: { loginRateLimit: 1_000_000 } });
+    this.t = await createTestApp(this.kind, {
+      database,
+      auth: { loginRateLimit: 1_000_000, authFailureLimit: 1_000_000, lockoutThreshold: 1_000_000 },
+    });
     await this.t.app.listen(0, '127.0.0.1');
     this.port = (this.t.app.getHttpServer().address() as AddressInfo).port;
   }

@@ -1,10 +1,15 @@
 import type { DataSource } from 'typeorm';
 
 /**
- * Columns whose change is not a change of state: authentication stamps them on every request, refused
- * ones included.
+ * Columns a refused request may change on purpose: authentication's last-seen stamp (on every request), and the
+ * lockout's count of wrong passwords (on a 401 for one).
  */
-export const VOLATILE_COLUMNS: ReadonlySet<string> = new Set(['last_seen_at']);
+export const VOLATILE_COLUMNS: ReadonlySet<string> = new Set([
+  'last_seen_at',
+  'failed_logins',
+  'failed_logins_since',
+  'locked_until',
+]);
 
 /** Every table's rows, each row as canonical JSON (volatile columns left out), sorted. */
 export type DatabaseSnapshot = Record<string, string[]>;
