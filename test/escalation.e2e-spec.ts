@@ -12,6 +12,8 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const allow = (action: string | string[], resource: string) => ({ effect: 'allow', action, resource });
 const deny = (action: string, resource: string) => ({ effect: 'deny', action, resource });
 const EVERYTHING = [allow('*', '*')];
+/** A user named in IAM_ADMINISTRATORS. */
+const ROOT = 'root-admin-user';
 
 /**
  * "You can only grant what you hold" (issue 8, problems 1 and 2): binding roles, changing policies and handing over
@@ -20,7 +22,7 @@ const EVERYTHING = [allow('*', '*')];
 describe.each(TEST_DATABASES)('no escalation, no takeover (%s)', (kind) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(kind);
+    t = await createTestApp(kind, { auth: { administrators: [ROOT] } });
   });
   afterAll(() => t.close());
 
@@ -425,6 +427,28 @@ describe.each(TEST_DATABASES)('no escalation, no takeover (%s)', (kind) => {
       }
       // Her own profile, always.
       await t.http().patch('/api/v1/users/me/profile').set(erin.auth).send({ full_name: 'Erin' }).expect(200);
+    });
+
+    it('refuses renaming an administrator, changing its e-mail, groups or password (problem 9)', async () => {
+      const erin = await userWithPolicy(userManagers);
+      await createUser(t, ROOT);
+      const group = await groupWith([]);
+      const attempts = [
+        t.http().patch(`/api/v1/users/${ROOT}`).set(erin.auth).send({ display_name: 'Not root' }),
+        t.http().patch(`/api/v1/users/${ROOT}/profile`).set(erin.auth).send({ email_address: 'erin@evil.example' }),
+        t
+          .http()
+          .put(`/api/v1/users/${ROOT}/groups`)
+          .set(erin.auth)
+          .send({ add_to_groups: [group] }),
+        t.http().put(`/api/v1/users/${ROOT}/password`).set(erin.auth).send({ password: 'erin-owns-you-now' }),
+      ];
+      for (const res of await Promise.all(attempts)) {
+        expect(expectError(res, 403, 'forbidden').title).toContain('administrator');
+      }
+      const after = await t.http().get(`/api/v1/users/${ROOT}`).set(adminAuth).expect(200);
+      expect(after.body).toMatchObject({ display_name: ROOT, is_admin: true, groups: [] });
+      expect(after.body.profile.email_address).toBeNull();
     });
 
     it('refuses renewing, deleting, regrouping or renaming a more powerful service account', async () => {
