@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { IsOriginList } from '../common/cross-origin.js';
@@ -18,6 +19,10 @@ const toBoolean = ({ value }: { value: unknown }): unknown => {
   return value;
 };
 
+/** A whole number from `min` to `max`, written in the environment as digits. */
+const IntegerBetween = (min: number, max: number) =>
+  applyDecorators(Transform(toInt), IsInt(), Min(min), Max(max)) as PropertyDecorator;
+
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 
@@ -30,10 +35,7 @@ export class EnvironmentVariables {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntegerBetween(0, 65535)
   PORT = 3000;
 
   @IsOptional()
@@ -52,38 +54,23 @@ export class EnvironmentVariables {
   DATABASE_LOGGING = false;
 
   /** PostgreSQL: longest wait for a new connection, and for a free one from the pool. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntegerBetween(100, 600_000)
   DATABASE_CONNECT_TIMEOUT_MS = 5000;
 
   /** PostgreSQL: statement_timeout on the server; the client gives up on a silent server a second later. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntegerBetween(100, 600_000)
   DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 
   /** SQLite: how long a statement waits for a lock held by another connection before failing (SQLITE_BUSY). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerBetween(0, 600_000)
   DATABASE_BUSY_TIMEOUT_MS = 5000;
 
   /** Connection attempts at start-up before the service gives up (exit 1). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntegerBetween(1, 1000)
   DATABASE_STARTUP_ATTEMPTS = 10;
 
   /** Pause between those attempts. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(600_000)
+  @IntegerBetween(0, 600_000)
   DATABASE_STARTUP_RETRY_MS = 3000;
 
   /** Token of the built-in `admin` service account; at least 32 characters. */
@@ -97,10 +84,7 @@ export class EnvironmentVariables {
   @IsString()
   IAM_ADMINISTRATORS?: string;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(60 * 24 * 365)
+  @IntegerBetween(1, 60 * 24 * 365)
   IAM_SESSION_TTL_MINUTES = 60 * 24;
 
   @Transform(toBoolean)
@@ -109,10 +93,7 @@ export class EnvironmentVariables {
 
   /** When set, service-account tokens must expire, at most this many days ahead. */
   @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(36500)
+  @IntegerBetween(1, 36500)
   IAM_SA_TOKEN_MAX_TTL_DAYS?: number;
 
   /** Comma-separated origins (`https://app.example.com`) whose pages may call the API with credentials. */
@@ -137,38 +118,23 @@ export class EnvironmentVariables {
   IAM_AUTH_FAILURE_LIMIT = 20;
 
   /** Failed password checks of one account, within IAM_LOCKOUT_MINUTES, that lock it. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntegerBetween(1, 1000)
   IAM_LOCKOUT_THRESHOLD = 10;
 
   /** How long a locked account stays locked (and the window its failures are counted in). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(60 * 24 * 365)
+  @IntegerBetween(1, 60 * 24 * 365)
   IAM_LOCKOUT_MINUTES = 15;
 
   /** argon2id memory cost in KiB (the argon2 library's default, 64 MiB); see PASSWORD_HASH_FLOOR. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(8)
-  @Max(4 * 1024 * 1024)
+  @IntegerBetween(8, 4 * 1024 * 1024)
   IAM_PASSWORD_HASH_MEMORY_KIB = 65536;
 
   /** argon2id passes over memory (the library's default). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntegerBetween(1, 100)
   IAM_PASSWORD_HASH_TIME_COST = 3;
 
   /** argon2id lanes (the library's default). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(64)
+  @IntegerBetween(1, 64)
   IAM_PASSWORD_HASH_PARALLELISM = 4;
 
   /** Redis for the rate-limit counters, shared by every instance; unset = counted in each instance's memory. */
@@ -197,10 +163,7 @@ export class EnvironmentVariables {
   LOG_LEVEL: string = 'info';
 
   /** On SIGTERM, how long requests in flight may take before their connections are closed. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(3600)
+  @IntegerBetween(0, 3600)
   SHUTDOWN_TIMEOUT_SECONDS = 10;
 }
 
