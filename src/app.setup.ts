@@ -19,7 +19,9 @@ export function configureApp(app: NestExpressApplication): void {
   }
   answerUnparsableRequests(app.getHttpServer());
   app.use(requestId);
-  app.use(helmet());
+  // Helmet's defaults, less `upgrade-insecure-requests`: over plain HTTP at any host name but localhost it made
+  // browsers fetch Swagger UI's assets over https, and /docs was a blank page.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   // On a signal: Nest's shutdown sequence (GracefulShutdown bounds its wait for requests in flight), then exit 0.
   app.enableShutdownHooks([], { useProcessExit: true });
 
@@ -39,5 +41,10 @@ export function configureApp(app: NestExpressApplication): void {
         .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }, SESSION_COOKIE_SECURITY)
         .build(),
     );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+    // Keeps a token given to Authorize across reloads of the page.
+    swaggerOptions: { persistAuthorization: true },
+  });
 }

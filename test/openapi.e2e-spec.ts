@@ -40,6 +40,15 @@ describe('OpenAPI document', () => {
     expect(res.text).toContain('swagger-ui');
   });
 
+  it('serves it with a CSP that works over plain HTTP (no upgrade-insecure-requests) and keeps the token', async () => {
+    const res = await t.http().get('/docs/').redirects(1).expect(200);
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    const init = await t.http().get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).toMatch(/"persistAuthorization":\s*true/);
+  });
+
   it('documents every endpoint of the Users API', () => {
     const listed = operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     expect(listed).toEqual(
