@@ -164,7 +164,7 @@ class SignInOptionsSchema {
   @IsOptional() @IsInt() @Min(1) rateLimit?: number;
   @IsOptional() @IsInt() @Min(1) rateWindowSeconds?: number;
   @IsOptional() @IsInt() @Min(1) authFailureLimit?: number;
-  @IsOptional() @IsInt() @Min(1) @Max(1000) lockoutThreshold?: number;
+  @IsOptional() @IsInt() @Min(1) lockoutThreshold?: number;
   @IsOptional() @IsInt() @Min(1) @Max(60 * 24 * 365) lockoutMinutes?: number;
 }
 

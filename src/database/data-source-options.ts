@@ -35,7 +35,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     synchronize: false,
     migrationsRun: false, // run by runMigrations(), under a lock, when the app starts
     migrationsTableName: 'migrations',
-    logger: new TypeOrmNestLogger(config.logging),
+    logger: new TypeOrmNestLogger(config.logging ?? false),
     maxQueryExecutionTime: SLOW_QUERY_MS,
   };
   if (config.url.startsWith('sqlite:')) {
