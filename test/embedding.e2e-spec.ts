@@ -415,3 +415,45 @@ describe('every IAM controller carries its own protection', () => {
     await expect(boot(Unprotected)).rejects.toThrow(/Nest can't resolve dependencies/);
   });
 });
+
+describe.each(TEST_DATABASES.filter((kind) => kind === 'postgres'))('IamModule in a shared database (%s)', (kind) => {
+  let shared: TestDatabase;
+
+  beforeAll(async () => {
+    shared = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await shared?.drop();
+  });
+
+  it('keeps its tables, migrations table included, in its own schema beside the host’s tables of the same names', async () => {
+    const host = await new DataSource({ type: 'postgres', url: shared.url }).initialize();
+    try {
+      await host.query('CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)');
+      await host.query('CREATE TABLE migrations (id serial PRIMARY KEY, name text NOT NULL)');
+      await host.query(`INSERT INTO users (email) VALUES ('host@example.com')`);
+      @Module({ imports: [IamModule.forRoot({ ...iamOptions(shared), database: { url: shared.url, schema: 'iam' } })] })
+      class SharedHost {}
+      const app = await boot(SharedHost);
+      try {
+        await request(app.getHttpServer()).post('/api/v1/users').set(admin).send({ name: 'alice' }).expect(201);
+        await request(app.getHttpServer()).get('/api/v1/users/alice').set(admin).expect(200);
+      } finally {
+        await app.close();
+      }
+      expect(await host.query('SELECT email FROM public.users')).toEqual([{ email: 'host@example.com' }]);
+      expect(await host.query('SELECT count(*)::int AS n FROM public.migrations')).toEqual([{ n: 0 }]);
+      expect(await host.query(`SELECT name FROM iam.users`)).toEqual([{ name: 'alice' }]);
+      const [{ n }] = await host.query<{ n: number }[]>('SELECT count(*)::int AS n FROM iam.migrations');
+      expect(n).toBeGreaterThan(0);
+    } finally {
+      await host.destroy();
+    }
+  });
+
+  it('refuses a schema for SQLite', async () => {
+    @Module({ imports: [IamModule.forRoot({ database: { url: 'sqlite:x.sqlite', schema: 'iam' } })] })
+    class SqliteSchemaHost {}
+    await expect(boot(SqliteSchemaHost)).rejects.toThrow(/database\.schema: only for PostgreSQL/);
+  });
+});
