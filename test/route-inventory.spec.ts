@@ -1,8 +1,17 @@
-import { MODULE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import {
+  EXCEPTION_FILTERS_METADATA,
+  GUARDS_METADATA,
+  MODULE_METADATA,
+  METHOD_METADATA,
+  PATH_METADATA,
+} from '@nestjs/common/constants.js';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { AppModule } from '../src/app.module.js';
 import { ACCESS_KEY, type AccessRule } from '../src/auth/access.decorators.js';
 import { IAM_ACTIONS } from '../src/auth/actions.js';
+import { AuthenticationGuard } from '../src/auth/authentication.guard.js';
+import { AuthorizationGuard } from '../src/auth/authorization.guard.js';
+import { ApiExceptionFilter } from '../src/common/api-exception.filter.js';
 
 type ModuleRef = Type | DynamicModule | Promise<DynamicModule>;
 
@@ -47,7 +56,25 @@ function routesOf(controller: Type) {
 }
 
 describe('route inventory', () => {
-  const routes = controllersOf(AppModule).flatMap(routesOf);
+  const controllers = controllersOf(AppModule);
+  const routes = controllers.flatMap(routesOf);
+
+  it('binds the guards and the error filter to every controller itself, not app-wide', () => {
+    const unprotected = controllers
+      .filter(
+        (controller) =>
+          !(
+            (Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[] | undefined)?.[0] === AuthenticationGuard &&
+            (Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[])[1] === AuthorizationGuard &&
+            (Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, controller) as unknown[] | undefined)?.includes(
+              ApiExceptionFilter,
+            )
+          ),
+      )
+      .map((controller) => controller.name);
+    expect(controllers.length).toBeGreaterThanOrEqual(10);
+    expect(unprotected).toEqual([]);
+  });
 
   it('finds the routes', () => {
     expect(routes.length).toBeGreaterThan(20);
