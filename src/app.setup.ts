@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { SESSION_COOKIE_SECURITY } from './auth/access.decorators.js';
-import { SESSION_COOKIE } from './sessions/session-cookie.js';
+import { DEFAULT_SESSION_COOKIE } from './sessions/session-cookie.js';
 import { requestId } from './common/request-id.js';
 import { answerUnparsableRequests } from './common/unparsable-request.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
@@ -25,6 +25,9 @@ export function configureApp(app: NestExpressApplication): void {
   // On a signal: Nest's shutdown sequence (GracefulShutdown bounds its wait for requests in flight), then exit 0.
   app.enableShutdownHooks([], { useProcessExit: true });
 
+  if (config.swagger === false) {
+    return;
+  }
   const document = () =>
     SwaggerModule.createDocument(
       app,
@@ -38,7 +41,11 @@ export function configureApp(app: NestExpressApplication): void {
         )
         .setVersion('1')
         .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Service-account token' })
-        .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }, SESSION_COOKIE_SECURITY)
+        .addCookieAuth(
+          DEFAULT_SESSION_COOKIE,
+          { type: 'apiKey', in: 'cookie', name: DEFAULT_SESSION_COOKIE },
+          SESSION_COOKIE_SECURITY,
+        )
         .build(),
     );
   SwaggerModule.setup('docs', app, document, {

@@ -13,6 +13,8 @@ import {
   signedInUser,
   uniqueName,
 } from './utils/fixtures.js';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
 
 /*
  * Property-based test of the whole API: every operation of the OpenAPI document, sent with generated bodies,
@@ -690,7 +692,7 @@ class World {
   constructor(private readonly kind: TestDatabaseKind) {}
 
   get dataSource(): DataSource {
-    return this.t.app.get(DataSource);
+    return this.t.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE));
   }
 
   async start(): Promise<void> {

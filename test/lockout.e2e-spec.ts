@@ -2,6 +2,8 @@ import { DataSource } from 'typeorm';
 import { User } from '../src/users/entities/user.entity.js';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import { adminAuth, createServiceAccount, expectError, signedInUser, uniqueName } from './utils/fixtures.js';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
 
 const THRESHOLD = 3;
 
@@ -120,7 +122,7 @@ describe.each(TEST_DATABASES)('account lockout (%s)', (kind) => {
 
   it('counts failures within IAM_LOCKOUT_MINUTES only, and a lock ends by itself', async () => {
     const user = await signedInUser(t);
-    const users = t.app.get(DataSource).getRepository(User);
+    const users = t.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE)).getRepository(User);
     const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
     for (let i = 0; i < THRESHOLD - 1; i++) {
       await signIn(user.name, 'wrong password!').expect(401);

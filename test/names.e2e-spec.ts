@@ -10,6 +10,8 @@ import {
   sessionCookieOf,
   uniqueName,
 } from './utils/fixtures.js';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
 
 /** Every line the apps of this file log (one pino-http instance per test file: see createTestApp). */
 const lines: string[] = [];
@@ -225,7 +227,7 @@ describe.each(TEST_DATABASES)('principal names (%s)', (kind) => {
     const nfdJose = 'jose\u0301';
 
     beforeAll(async () => {
-      const dataSource = t.app.get(DataSource);
+      const dataSource = t.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE));
       for (const name of [cyrillic, invisible, colon, nfdJose]) {
         await dataSource
           .createQueryBuilder()

@@ -5,6 +5,8 @@ import { ConfigurationError } from '../src/config/env.validation.js';
 import { User } from '../src/users/entities/user.entity.js';
 import { createTestApp, TEST_DATABASES, type TestApp, type TestDatabase } from './utils/create-app.js';
 import { adminAuth, createUser, expectError, sessionCookieOf, signedInUser, uniqueName } from './utils/fixtures.js';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
 
 describe.each(TEST_DATABASES)('sign-in, sessions, passwords and administrators (%s)', (kind) => {
   let t: TestApp;
@@ -375,7 +377,7 @@ describe.each(TEST_DATABASES)('bootstrap administrator (%s)', (kind) => {
     const { database } = first;
     await first.http().delete('/api/v1/service-accounts/admin').set(opsAuth).expect(204);
     // A user named "Admin", as an earlier release allowed once the built-in account was deleted.
-    await first.app.get(DataSource).getRepository(User).insert({
+    await first.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE)).getRepository(User).insert({
       id: randomUUID(),
       name: 'Admin',
       nameKey: 'admin',

@@ -25,7 +25,8 @@ export type AccessRule =
   | { kind: 'public' }
   | { kind: 'self' }
   | { kind: 'list'; action: IamAction; resource: ResourceSelector }
-  | { kind: 'permission'; action: IamAction; resource: ResourceSelector; allowSelf: boolean };
+  | { kind: 'permission'; action: IamAction; resource: ResourceSelector; allowSelf: boolean }
+  | { kind: 'action'; action: string; resource: string };
 
 /**
  * The LRNs of a route's target: the name in its canonical form (names.ts), which is what the service looks
@@ -118,6 +119,32 @@ export const ListPermission = (summary: string, action: IamAction, kind: Resourc
     }),
     authenticated(),
   );
+
+const TEMPLATE_PARAMETER = /\{([A-Za-z0-9_]+)\}/g;
+
+/**
+ * For a host's own routes (with `IamAuthGuard`): requires `action` (one of the IAM's, or one the host registered
+ * through the `actions` option) on `resource`, in which `{param}` stands for that route parameter, e.g.
+ * `@RequireAction('widgets:Read', 'widgets:widget:{id}')`. Without a resource, on `*`.
+ */
+export const RequireAction = (action: string, resource = '*') =>
+  SetMetadata(ACCESS_KEY, { kind: 'action', action, resource } satisfies AccessRule);
+
+/**
+ * The resource of a `@RequireAction()` template for this request, or null when a parameter holds a `*` or a
+ * control character (a literal `*` would read as a pattern to a reader of the audit, and is refused).
+ */
+export function resourceOfTemplate(template: string, req: Request): string | null {
+  let refused = false;
+  const resource = template.replace(TEMPLATE_PARAMETER, (_match, name: string) => {
+    const value = String(req.params[name] ?? '');
+    if (value.length === 0 || /[*\p{Cc}]/u.test(value)) {
+      refused = true;
+    }
+    return canonicalName(value);
+  });
+  return refused ? null : resource;
+}
 
 /** The authenticated principal of this request. */
 export const CurrentPrincipal = createParamDecorator(

@@ -44,3 +44,30 @@ export type ResourceKind = 'user' | 'group' | 'service-account' | 'role';
 export function lrn(kind: ResourceKind, name: string): string {
   return `iam:${kind}:${name}`;
 }
+
+/**
+ * Actions of the host application (`widgets:Read`), registered through IamModule's `actions` option so that
+ * policies may name them and `@RequireAction()` can check them. Process-wide, like the catalogue above: one
+ * policy language per process. Registering is additive and idempotent.
+ */
+const hostActions = new Map<string, string>();
+
+export function registerHostActions(actions: readonly string[]): void {
+  for (const action of actions) {
+    hostActions.set(action.toLowerCase(), action);
+  }
+}
+
+/** The canonical spelling of a registered host action, or undefined. */
+export function hostAction(action: string): string | undefined {
+  return hostActions.get(action.toLowerCase());
+}
+
+export function hostActionList(): string[] {
+  return [...hostActions.values()];
+}
+
+/** The services (`widgets`) of the registered host actions, lower-cased. */
+export function hostServices(): string[] {
+  return [...new Set([...hostActions.keys()].map((action) => action.split(':')[0]))];
+}

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { nameKey } from '../common/names.js';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 
 /**
  * The built-in administrator service account's name. It is this account's alone: users may not take it
@@ -17,7 +18,7 @@ export const BUILTIN_ADMIN_NAME = 'admin';
 export class AdministratorsService {
   private readonly names: ReadonlySet<string>;
 
-  constructor(@Inject(authConfig.KEY) config: AuthConfig) {
+  constructor(@Inject(IAM_AUTH_CONFIG) config: AuthConfig) {
     // Configured names in their canonical form; stored names are compared as stored (a name from before the
     // name rules that only looks like an administrator's is not one).
     this.names = new Set(config.administrators.map((name) => nameKey(name)));

@@ -1,4 +1,4 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthGuard } from '@nestjs/passport';
@@ -8,7 +8,8 @@ import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
 import { BEARER_STRATEGY } from './bearer.strategy.js';
 import type { Principal } from './principal.js';
 import { SESSION_STRATEGY } from './session-cookie.strategy.js';
-import { SESSION_COOKIE } from '../sessions/session-cookie.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 
 /**
  * What passport-http-bearer can read: one `Bearer <token>` header, the token one run of visible ASCII (every
@@ -26,22 +27,28 @@ const hasAccessTokenParameter = (req: Request) =>
   (typeof req.body === 'object' && req.body !== null && Object.hasOwn(req.body as object, 'access_token'));
 
 /** Whether the request offers credentials to check: an Authorization header, a session cookie, an access_token. */
-const presentsCredentials = (req: Request) =>
+const presentsCredentials = (req: Request, cookieName: string) =>
   authorizationHeaderCount(req) > 0 ||
-  (req.cookies as Record<string, unknown> | undefined)?.[SESSION_COOKIE] !== undefined ||
+  (req.cookies as Record<string, unknown> | undefined)?.[cookieName] !== undefined ||
   hasAccessTokenParameter(req);
 
+/** Set on a request once this guard has authenticated it, so that a second run (app-wide and per controller) is free. */
+const AUTHENTICATED = Symbol('iam.authenticated');
+type MarkedRequest = Request & { [AUTHENTICATED]?: true };
+
 /**
- * Global guard (APP_GUARD): every route needs a bearer token or a session cookie unless it is marked
- * @Public(). An Authorization header, when sent, decides: a valid bearer token wins over a cookie, and anything
- * else in that header (another scheme, a malformed, unknown or expired token, two headers) is a 401 even with a
- * good cookie. A token in the query string or body is a 401 too: URLs end up in logs.
+ * Who is calling. On every IAM controller (through @IamController) and, inside IamAuthGuard, on any route of a host
+ * that asks for it: every route needs a bearer token or a session cookie unless it is marked @Public(). An
+ * Authorization header, when sent, decides: a valid bearer token wins over a cookie, and anything else in that
+ * header (another scheme, a malformed, unknown or expired token, two headers) is a 401 even with a good cookie. A
+ * token in the query string or body is a 401 too: URLs end up in logs.
  */
 @Injectable()
 export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STRATEGY]) {
   constructor(
     private readonly reflector: Reflector,
     private readonly failures: CredentialFailuresService,
+    @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
   ) {
     super();
   }
@@ -58,8 +65,11 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
     if (rule?.kind === 'public') {
       return true;
     }
-    const req = context.switchToHttp().getRequest<Request>();
-    if (!presentsCredentials(req)) {
+    const req = context.switchToHttp().getRequest<MarkedRequest>();
+    if (req[AUTHENTICATED]) {
+      return true;
+    }
+    if (!presentsCredentials(req, this.config.sessionCookieName)) {
       return this.authenticate(context, req);
     }
     await this.failures.assertNotBlocked(req.ip);
@@ -73,7 +83,7 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
     }
   }
 
-  private async authenticate(context: ExecutionContext, req: Request): Promise<boolean> {
+  private async authenticate(context: ExecutionContext, req: MarkedRequest): Promise<boolean> {
     if (hasAccessTokenParameter(req)) {
       throw ApiError.unauthorised('Send the token in the Authorization header, not in the URL or body');
     }
@@ -81,7 +91,9 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
     if (headers > 1 || (headers === 1 && !BEARER_HEADER.test(req.headers.authorization ?? ''))) {
       throw ApiError.unauthorised('The Authorization header must be one "Bearer <token>" header');
     }
-    return (await super.canActivate(context)) as boolean;
+    const authenticated = (await super.canActivate(context)) as boolean;
+    req[AUTHENTICATED] = true;
+    return authenticated;
   }
 
   override handleRequest<T = Principal>(error: unknown, principal: T | false): T {

@@ -2,15 +2,15 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiError } from '../common/api-error.js';
-import { ACCESS_KEY, type AccessRule, resourcesOf } from './access.decorators.js';
+import { ACCESS_KEY, type AccessRule, resourceOfTemplate, resourcesOf } from './access.decorators.js';
 import { lrn } from './actions.js';
 import { AuthorizationService } from './authorization.service.js';
 import type { Principal } from './principal.js';
 
 /**
- * Global guard (APP_GUARD), after authentication: decides whether the principal may call the route.
- * A route without an access rule is refused: nothing is allowed by omission. Checks that depend on the
- * target (administrators, the groups a membership change touches) are made by the services.
+ * On every IAM controller (through @IamController), after authentication: decides whether the principal may
+ * call the route. A route without an access rule is refused: nothing is allowed by omission. Checks that depend
+ * on the target (administrators, the groups a membership change touches) are made by the services.
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
@@ -41,6 +41,9 @@ export class AuthorizationGuard implements CanActivate {
     if (rule.kind === 'list') {
       return true; // the service answers with the allowed items only
     }
+    if (rule.kind === 'action') {
+      return assertRequiredAction(this.authorization, principal, rule, req);
+    }
     const resources = resourcesOf(rule.resource, req);
     const self =
       principal.kind === 'user' &&
@@ -55,4 +58,21 @@ export class AuthorizationGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/** A `@RequireAction()` rule: the action on the resource its template names for this request, or a 403. */
+export async function assertRequiredAction(
+  authorization: AuthorizationService,
+  principal: Principal,
+  rule: Extract<AccessRule, { kind: 'action' }>,
+  req: Request,
+): Promise<boolean> {
+  const resource = resourceOfTemplate(rule.resource, req);
+  if (resource === null) {
+    throw ApiError.forbidden(
+      `Not allowed: ${rule.action} on ${rule.resource} (a parameter holds * or a control character)`,
+    );
+  }
+  await authorization.assertAllowed(principal, rule.action, resource);
+  return true;
 }

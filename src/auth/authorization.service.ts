@@ -6,6 +6,7 @@ import { type IamAction, lrn } from './actions.js';
 import { firstUncovered, type Lack } from './containment.js';
 import { decide, type PolicyStatement } from './policy.js';
 import type { Principal } from './principal.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 /** A principal acted upon: enough to tell how much authority it holds. */
 export interface TargetPrincipal {
@@ -42,9 +43,9 @@ export class AuthorizationService {
   /** Per-request cache: the principal object lives for one request. */
   private readonly statements = new WeakMap<Principal, Promise<PolicyStatement[]>>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  async isAllowed(principal: Principal, action: IamAction, resource: string): Promise<boolean> {
+  async isAllowed(principal: Principal, action: IamAction | (string & {}), resource: string): Promise<boolean> {
     if (principal.isAdmin) {
       return true;
     }
@@ -52,7 +53,7 @@ export class AuthorizationService {
   }
 
   /** 403 naming the action and the resource unless allowed. */
-  async assertAllowed(principal: Principal, action: IamAction, resource: string): Promise<void> {
+  async assertAllowed(principal: Principal, action: IamAction | (string & {}), resource: string): Promise<void> {
     if (!(await this.isAllowed(principal, action, resource))) {
       throw ApiError.forbidden(`Not allowed: ${action} on ${resource}`);
     }

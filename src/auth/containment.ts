@@ -1,4 +1,4 @@
-import { IAM_ACTIONS } from './actions.js';
+import { hostActionList, hostServices, IAM_ACTIONS } from './actions.js';
 import { actionMatches, type PolicyStatement } from './policy.js';
 
 /**
@@ -22,7 +22,14 @@ export interface Lack {
  */
 const FUTURE_IAM_ACTION = 'iam:\u0000future';
 const OTHER_SERVICE_ACTION = '\u0000other:\u0000future';
-const ACTION_UNIVERSE: readonly string[] = [...IAM_ACTIONS, FUTURE_IAM_ACTION, OTHER_SERVICE_ACTION];
+/** The same for each service of the host's registered actions: its actions, and one it may add later. */
+const actionUniverse = (): readonly string[] => [
+  ...IAM_ACTIONS,
+  FUTURE_IAM_ACTION,
+  ...hostActionList(),
+  ...hostServices().map((service) => `${service}:\u0000future`),
+  OTHER_SERVICE_ACTION,
+];
 
 type Walk = (a: string, b: string, i: number, j: number, walk: (i: number, j: number) => boolean) => boolean;
 
@@ -111,7 +118,7 @@ export function firstUncovered(held: readonly PolicyStatement[], granted: readon
     if (statement.effect !== 'allow') {
       continue;
     }
-    for (const action of ACTION_UNIVERSE) {
+    for (const action of actionUniverse()) {
       const pattern = statement.action.find((p) => actionMatches(p, action));
       if (pattern === undefined) {
         continue;
@@ -127,7 +134,7 @@ export function firstUncovered(held: readonly PolicyStatement[], granted: readon
         );
         if (!allowed || cut) {
           // Name a real action where there is one; a stand-in is reported as the pattern that grants it.
-          return { action: IAM_ACTIONS.includes(action as never) ? action : pattern, resource };
+          return { action: action.includes('\u0000') ? pattern : action, resource };
         }
       }
     }

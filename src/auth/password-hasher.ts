@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import argon2, { type HashOptions } from 'argon2';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 
 /**
  * argon2id, at the cost set by IAM_PASSWORD_HASH_MEMORY_KIB, IAM_PASSWORD_HASH_TIME_COST and
@@ -13,7 +14,7 @@ export class PasswordHasher {
   private dummyHash?: Promise<string>;
   private readonly options: HashOptions;
 
-  constructor(@Inject(authConfig.KEY) config: AuthConfig) {
+  constructor(@Inject(IAM_AUTH_CONFIG) config: AuthConfig) {
     this.options = {
       type: argon2.argon2id,
       memoryCost: config.passwordHash.memoryKib,

@@ -1,4 +1,4 @@
-import { IAM_ACTIONS } from './actions.js';
+import { hostAction, hostServices, IAM_ACTIONS } from './actions.js';
 
 /** One statement of a role's policy, as stored (actions and resources always arrays). */
 export interface PolicyStatement {
@@ -68,7 +68,6 @@ export function decide(statements: PolicyStatement[], action: string, resource: 
   return allowed ? 'allow' : 'deny';
 }
 
-const SERVICES = ['iam'];
 const CANONICAL_ACTIONS = new Map(IAM_ACTIONS.map((action) => [action.toLowerCase(), action]));
 
 /** The canonical spelling of a statement action, or null when this service does not know it. */
@@ -77,30 +76,33 @@ export function canonicalAction(action: string): string | null {
     return action;
   }
   const [service, operation, ...rest] = action.split(':');
-  if (rest.length > 0 || !operation || !SERVICES.includes(service.toLowerCase())) {
+  const known = service.toLowerCase() === 'iam' || hostServices().includes(service.toLowerCase());
+  if (rest.length > 0 || !operation || !known) {
     return null;
   }
   if (operation === '*') {
     return `${service.toLowerCase()}:*`;
   }
-  return CANONICAL_ACTIONS.get(action.toLowerCase()) ?? null;
+  return CANONICAL_ACTIONS.get(action.toLowerCase()) ?? hostAction(action) ?? null;
 }
 
 export const RESOURCE_TYPES = ['user', 'group', 'service-account', 'role'];
 
 /**
  * A resource pattern: `*`, or `iam:<type>:<name pattern>` where the type is a known one or `*`, and the
- * name pattern is 1–200 printable characters without whitespace (`*` allowed anywhere). `iam:*` too.
+ * name pattern is 1–200 printable characters without whitespace (`*` allowed anywhere). `iam:*` too. For a
+ * service of the host's registered actions (`widgets`): `widgets:*` and `widgets:<any type>:<name pattern>`.
  */
 export function isValidResourcePattern(resource: string): boolean {
-  if (resource === '*' || resource.toLowerCase() === 'iam:*') {
+  const services = ['iam', ...hostServices()];
+  if (resource === '*' || services.some((service) => resource.toLowerCase() === `${service}:*`)) {
     return true;
   }
-  const match = /^iam:([a-z*-]+):(.+)$/i.exec(resource);
-  if (!match) {
+  const match = /^([a-z][a-z0-9-]*):([a-z*-]+):(.+)$/i.exec(resource);
+  if (!match || !services.includes(match[1].toLowerCase())) {
     return false;
   }
-  const [, type, name] = match;
-  const typeOk = type === '*' || RESOURCE_TYPES.includes(type.toLowerCase());
+  const [, service, type, name] = match;
+  const typeOk = type === '*' || service.toLowerCase() !== 'iam' || RESOURCE_TYPES.includes(type.toLowerCase());
   return typeOk && name.length <= 200 && /^[^\s\p{Cc}]+$/u.test(name);
 }

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-strategy';
-import { SESSION_COOKIE } from '../sessions/session-cookie.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { Principal } from './principal.js';
 
@@ -10,17 +11,20 @@ export const SESSION_STRATEGY = 'session';
 
 type Verify = (sessionId: string, done: (error: unknown, principal?: Principal | false) => void) => void;
 
-/** A passport strategy that reads the `session_id` cookie. */
+/** A passport strategy that reads the session cookie (`session_id` unless configured otherwise). */
 class SessionCookiePassportStrategy extends Strategy {
   name = SESSION_STRATEGY;
 
-  constructor(private readonly verify: Verify) {
+  constructor(
+    private readonly cookieName: string,
+    private readonly verify: Verify,
+  ) {
     super();
   }
 
   override authenticate(req: Request): void {
     const cookies = req.cookies as Record<string, unknown> | undefined;
-    const sessionId = cookies?.[SESSION_COOKIE];
+    const sessionId = cookies?.[this.cookieName];
     if (typeof sessionId !== 'string' || sessionId.length === 0) {
       this.fail(401);
       return;
@@ -39,8 +43,12 @@ class SessionCookiePassportStrategy extends Strategy {
 
 @Injectable()
 export class SessionCookieStrategy extends PassportStrategy(SessionCookiePassportStrategy, SESSION_STRATEGY) {
-  constructor(private readonly sessions: SessionsService) {
-    super();
+  constructor(
+    private readonly sessions: SessionsService,
+    @Inject(IAM_AUTH_CONFIG) config: AuthConfig,
+  ) {
+    // PassportStrategy appends the verify callback to these arguments.
+    super(config.sessionCookieName);
   }
 
   validate(sessionId: string): Promise<Principal> {

@@ -22,7 +22,8 @@ interface ErrorBody {
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
- * Turns every exception into the one error body. Known errors keep their status and title; a database
+ * Turns every exception of the IAM's routes into the one error body (bound to each IAM controller by
+ * @IamController; the standalone service also binds it app-wide, for its 404s). Known errors keep their status and title; a database
  * that cannot serve the request now (down, frozen, timed out, busy) is a 503 with `Retry-After`, logged
  * as one warning line without a stack; anything else is logged with its stack and answered as a bare 500,
  * never shown to the caller.
@@ -33,8 +34,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
-    const res = ctx.getResponse<Response>();
+    this.respond(exception, ctx.getRequest<Request>(), ctx.getResponse<Response>());
+  }
+
+  /** Logs and answers `exception`; also called by IamHttpMiddleware, whose errors no controller filter sees. */
+  respond(exception: unknown, req: Request, res: Response): void {
     const databaseUnavailable = !(exception instanceof HttpException) && isDatabaseUnavailable(exception);
     const body = databaseUnavailable ? this.unavailable(req) : this.toBody(exception, req);
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import cors from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { appConfig, type AppConfig } from '../config/app.config.js';
+import { IAM_HTTP_CONFIG, type IamHttpConfig } from '../iam.options.js';
 
 /** How long a browser may keep a preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
@@ -17,7 +17,7 @@ export class CorsMiddleware implements NestMiddleware {
   private readonly allowedOrigins: ReadonlySet<string>;
   private readonly cors: RequestHandler;
 
-  constructor(@Inject(appConfig.KEY) config: AppConfig) {
+  constructor(@Inject(IAM_HTTP_CONFIG) config: IamHttpConfig) {
     this.allowedOrigins = new Set(config.allowedOrigins ?? []);
     this.cors = cors({
       origin: true, // reflects the request's Origin: use() calls this for allowed origins only

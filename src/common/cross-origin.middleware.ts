@@ -1,6 +1,6 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { appConfig, type AppConfig } from '../config/app.config.js';
+import { IAM_HTTP_CONFIG, type IamHttpConfig } from '../iam.options.js';
 import { ApiError } from './api-error.js';
 import { crossOriginRefusal } from './cross-origin.js';
 
@@ -16,7 +16,7 @@ import { crossOriginRefusal } from './cross-origin.js';
 export class CrossOriginMiddleware implements NestMiddleware {
   private readonly allowedOrigins: ReadonlySet<string>;
 
-  constructor(@Inject(appConfig.KEY) config: AppConfig) {
+  constructor(@Inject(IAM_HTTP_CONFIG) config: IamHttpConfig) {
     this.allowedOrigins = new Set(config.allowedOrigins ?? []);
   }
 

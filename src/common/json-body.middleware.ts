@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { appConfig, type AppConfig } from '../config/app.config.js';
+import { IAM_HTTP_CONFIG, type IamHttpConfig } from '../iam.options.js';
 import { ApiError } from './api-error.js';
 import { UNSTORABLE_TEXT, UNSTORABLE_TEXT_MESSAGE } from './validators.js';
 
@@ -99,7 +99,7 @@ function toApiError(cause: unknown, limit: string): ApiError {
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: RequestHandler;
 
-  constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
+  constructor(@Inject(IAM_HTTP_CONFIG) private readonly config: IamHttpConfig) {
     this.parse = express.json({ limit: config.bodyLimit, strict: false, type: () => true, verify: requireUtf8 });
   }
 

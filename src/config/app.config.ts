@@ -13,6 +13,8 @@ export interface AppConfig {
   allowedOrigins?: string[];
   /** On SIGTERM, how long requests in flight may take (absent: the default of SHUTDOWN_TIMEOUT_SECONDS). */
   shutdownTimeoutSeconds?: number;
+  /** Serve Swagger UI at /docs and the document at /docs-json and /docs-yaml (IAM_SWAGGER, default true). */
+  swagger?: boolean;
 }
 
 /** A hop count, or the list of proxy addresses/subnets as Express takes it (env validation refused `true`). */
@@ -33,5 +35,6 @@ export const appConfig = registerAs('app', (): AppConfig => {
     logLevel: env.LOG_LEVEL,
     allowedOrigins: parseOriginList(env.IAM_ALLOWED_ORIGINS),
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+    swagger: env.IAM_SWAGGER,
   };
 });

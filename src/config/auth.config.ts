@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { DEFAULT_SESSION_COOKIE } from '../sessions/session-cookie.js';
 import { validateEnvironment } from './env.validation.js';
 
 export interface AuthConfig {
@@ -7,7 +8,9 @@ export interface AuthConfig {
   /** Principal names (users or service accounts) with administrator rights, lower-cased. */
   administrators: string[];
   sessionTtlMinutes: number;
+  sessionCookieName: string;
   sessionCookieSecure: boolean;
+  sessionCookieSameSite: 'strict' | 'lax';
   /** When set, service-account tokens must expire, at most this many days ahead. */
   saTokenMaxTtlDays?: number;
   /** Sign-in attempts per client address and per user name, and password changes per user, per window. */
@@ -39,7 +42,9 @@ export const authConfig = registerAs('auth', (): AuthConfig => {
       .map((name) => name.trim().toLowerCase())
       .filter((name) => name.length > 0),
     sessionTtlMinutes: env.IAM_SESSION_TTL_MINUTES,
+    sessionCookieName: DEFAULT_SESSION_COOKIE,
     sessionCookieSecure: env.IAM_SESSION_COOKIE_SECURE,
+    sessionCookieSameSite: 'lax',
     saTokenMaxTtlDays: env.IAM_SA_TOKEN_MAX_TTL_DAYS,
     loginRateLimit: env.IAM_LOGIN_RATE_LIMIT,
     loginRateWindowSeconds: env.IAM_LOGIN_RATE_WINDOW_SECONDS,

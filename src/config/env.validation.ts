@@ -159,6 +159,11 @@ export class EnvironmentVariables {
   @IsString()
   TRUST_PROXY?: string;
 
+  /** Serve Swagger UI at /docs (and the document at /docs-json, /docs-yaml). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  IAM_SWAGGER = true;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 

@@ -1,21 +1,39 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
+import { IAM_OPTIONS, type ResolvedIamOptions } from '../iam.options.js';
 import { buildDataSourceOptions } from './data-source-options.js';
+import { IAM_DATA_SOURCE } from './iam-data-source.js';
 import { runMigrations } from './run-migrations.js';
 import { TransactionService } from './transaction.service.js';
 
+/** The IAM's own DataSource (named IAM_DATA_SOURCE, beside any of the host's), migrated at start unless told not to. */
 @Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
-      inject: [databaseConfig.KEY],
-      // No retries here (@nestjs/typeorm's log a stack per attempt): main.ts has waited for the database already.
-      useFactory: (config: DatabaseConfig) => ({ ...buildDataSourceOptions(config), toRetry: () => false }),
+      name: IAM_DATA_SOURCE,
+      inject: [IAM_OPTIONS],
+      // No retries here (@nestjs/typeorm's log a stack per attempt): the standalone main.ts has waited for the
+      // database already, and a host decides for itself how to start.
+      useFactory: (options: ResolvedIamOptions) => ({
+        ...buildDataSourceOptions(options.database),
+        name: IAM_DATA_SOURCE,
+        // Carries the `migrations` option to dataSourceFactory, which runs them itself, under a lock.
+        migrationsRun: options.migrations === 'run',
+        toRetry: () => false,
+      }),
       dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        await runMigrations(dataSource);
+        const { migrationsRun, ...rest } = options!;
+        const dataSource = await new DataSource({ ...rest, migrationsRun: false }).initialize();
+        if (migrationsRun) {
+          try {
+            await runMigrations(dataSource);
+          } catch (error) {
+            await dataSource.destroy().catch(() => undefined);
+            throw error;
+          }
+        }
         return dataSource;
       },
     }),

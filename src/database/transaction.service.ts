@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
 import { ApiError } from '../common/api-error.js';
 import { isTransientTransactionError, loggableError } from './database-errors.js';
+import { IAM_DATA_SOURCE } from './iam-data-source.js';
 
 /** Arbitrary constant: the advisory lock that serialises creation of principal names. */
 const PRINCIPAL_NAMES_LOCK_KEY = 4_242_002;
@@ -42,7 +43,7 @@ export class TransactionService {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly serialised: boolean;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {
     this.serialised = dataSource.options.type === 'better-sqlite3';
   }
 

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -7,9 +7,9 @@ import { CreateGroupDto } from './dto/create-group.dto.js';
 import { GroupDto, GroupListDto } from './dto/group-response.dto.js';
 import { UpdateGroupDto } from './dto/update-group.dto.js';
 import { GroupsService } from './groups.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
-@ApiTags('groups')
-@Controller('groups')
+@IamController('groups', 'groups')
 export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 

@@ -19,6 +19,7 @@ import type { SetGroupsDto } from './dto/set-groups.dto.js';
 import type { CompactGroupDto, GroupDto, GroupMemberDto } from './dto/group-response.dto.js';
 import type { UpdateGroupDto } from './dto/update-group.dto.js';
 import { Group } from './entities/group.entity.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 export type MemberKind = 'user' | 'service_account';
 
@@ -69,7 +70,7 @@ interface ResolvedMember {
 @Injectable()
 export class GroupsService {
   constructor(
-    @InjectRepository(Group) private readonly groups: Repository<Group>,
+    @InjectRepository(Group, IAM_DATA_SOURCE) private readonly groups: Repository<Group>,
     private readonly roles: RolesService,
     private readonly authorization: AuthorizationService,
     private readonly administrators: AdministratorsService,

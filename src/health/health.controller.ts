@@ -1,11 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Get } from '@nestjs/common';
 import { HealthCheck, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/access.decorators.js';
 import { HealthService } from './health.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
-@ApiTags('health')
-@Controller('health')
+@IamController('health', 'health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 

@@ -1,5 +1,8 @@
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 import { ApiError } from '../common/api-error.js';
 
 /** How long the database may take to answer the health check's `SELECT 1`. */
@@ -19,12 +22,15 @@ export class HealthService {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    @InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource,
   ) {}
 
   async check(): Promise<HealthCheckResult> {
     let result: HealthCheckResult;
     try {
-      result = await this.health.check([() => this.database.pingCheck('database', { timeout: PING_TIMEOUT_MS })]);
+      result = await this.health.check([
+        () => this.database.pingCheck('database', { connection: this.dataSource, timeout: PING_TIMEOUT_MS }),
+      ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) {
         throw error;

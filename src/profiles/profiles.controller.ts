@@ -1,5 +1,5 @@
-import { Body, Controller, Param, Patch } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Param, Patch } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
@@ -7,9 +7,9 @@ import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { UserDto } from '../users/dto/user-response.dto.js';
 import { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { ProfilesService } from './profiles.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
-@ApiTags('users')
-@Controller('users')
+@IamController('users', 'users')
 export class ProfilesController {
   constructor(private readonly profiles: ProfilesService) {}
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectThrottlerStorage, normalizeIp, type ThrottlerStorage } from '@nestjs/throttler';
 import { ApiError } from '../common/api-error.js';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { rateLimitStoreUnavailable } from './rate-limit.guard.js';
 
 type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -29,7 +30,7 @@ export class CredentialFailuresService {
 
   constructor(
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
   ) {
     this.windowMs = config.loginRateWindowSeconds * 1000;
   }

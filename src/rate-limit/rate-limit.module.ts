@@ -1,7 +1,8 @@
 import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { type ThrottlerModuleOptions, ThrottlerModule } from '@nestjs/throttler';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { CredentialFailuresService } from './credential-failures.service.js';
 import { rateLimitThrottlers } from './rate-limits.js';
 
@@ -65,7 +66,7 @@ function throttlerOptions(config: AuthConfig): ThrottlerModuleOptions {
  */
 @Global()
 @Module({
-  imports: [ThrottlerModule.forRootAsync({ inject: [authConfig.KEY], useFactory: throttlerOptions })],
+  imports: [ThrottlerModule.forRootAsync({ inject: [IAM_AUTH_CONFIG], useFactory: throttlerOptions })],
   providers: [CredentialFailuresService],
   exports: [CredentialFailuresService],
 })

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -8,9 +8,9 @@ import { PolicyStatementDto } from './dto/policy-statement.dto.js';
 import { RoleDto, RoleListDto } from './dto/role-response.dto.js';
 import { UpdateRoleDto } from './dto/update-role.dto.js';
 import { RolesService } from './roles.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
-@ApiTags('roles')
-@Controller('roles')
+@IamController('roles', 'roles')
 export class RolesController {
   constructor(private readonly roles: RolesService) {}
 

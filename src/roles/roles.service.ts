@@ -16,6 +16,7 @@ import type { PolicyStatementDto } from './dto/policy-statement.dto.js';
 import { type CompactRoleDto, type RoleDto, toCompactRole, toRoleDto } from './dto/role-response.dto.js';
 import type { UpdateRoleDto } from './dto/update-role.dto.js';
 import { Role } from './entities/role.entity.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 /** Validated statements as stored: lists everywhere, actions in their canonical spelling. */
 export function normaliseStatement(statement: PolicyStatementDto): PolicyStatement {
@@ -31,7 +32,7 @@ export function normaliseStatement(statement: PolicyStatementDto): PolicyStateme
 @Injectable()
 export class RolesService {
   constructor(
-    @InjectRepository(Role) private readonly roles: Repository<Role>,
+    @InjectRepository(Role, IAM_DATA_SOURCE) private readonly roles: Repository<Role>,
     private readonly authorization: AuthorizationService,
     private readonly tx: TransactionService,
   ) {}

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -14,11 +14,11 @@ import {
 } from './dto/service-account-response.dto.js';
 import { UpdateServiceAccountDto } from './dto/update-service-account.dto.js';
 import { ServiceAccountsService } from './service-accounts.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
 const BY_NAME = { from: 'param', kind: 'service-account', param: 'name' } as const;
 
-@ApiTags('service-accounts')
-@Controller('service-accounts')
+@IamController('service-accounts', 'service-accounts')
 export class ServiceAccountsController {
   constructor(private readonly accounts: ServiceAccountsService) {}
 

@@ -11,7 +11,8 @@ import { ApiError } from '../common/api-error.js';
 import { patchMetadata } from '../common/metadata.js';
 import { nameKey } from '../common/names.js';
 import { parseRfc3339DateTime } from '../common/validators.js';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { ConfigurationError } from '../config/env.validation.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
@@ -32,6 +33,7 @@ import {
   isWellFormedServiceAccountToken,
   SERVICE_ACCOUNT_TOKEN_PREFIX,
 } from './service-account-token.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 const MAX_TOKEN_LENGTH = 512;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -41,8 +43,8 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ServiceAccountsService.name);
 
   constructor(
-    @InjectRepository(ServiceAccount) private readonly accounts: Repository<ServiceAccount>,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @InjectRepository(ServiceAccount, IAM_DATA_SOURCE) private readonly accounts: Repository<ServiceAccount>,
+    @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly administrators: AdministratorsService,
     private readonly authorization: AuthorizationService,
     private readonly groups: GroupsService,

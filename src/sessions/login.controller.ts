@@ -1,30 +1,30 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, Ip, Post, Res } from '@nestjs/common';
+import { Body, HttpCode, HttpStatus, Inject, Ip, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { Public } from '../auth/access.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { NoStore } from '../common/no-store.decorator.js';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { RateLimit } from '../rate-limit/rate-limits.js';
 import { UserDto } from '../users/dto/user-response.dto.js';
 import { LoginDto } from './dto/login.dto.js';
-import { PresentedSessionId, SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import { presentedSessionId, sessionCookieOptions } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
 /** Sign-in. */
-@ApiTags('sessions')
-@Controller()
+@IamController('', 'sessions')
 export class LoginController {
   constructor(
     private readonly sessions: SessionsService,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
   @Post('login')
@@ -52,11 +52,12 @@ export class LoginController {
   async login(
     @Body() dto: LoginDto,
     @Ip() clientAddress: string,
-    @PresentedSessionId() presented: string | undefined,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<UserDto> {
+    const presented = presentedSessionId(req, this.config);
     const session = await this.sessions.login(dto.username, dto.password, clientAddress, presented);
-    res.cookie(SESSION_COOKIE, session.sessionId, sessionCookieOptions(this.config, session.expiresAt));
+    res.cookie(this.config.sessionCookieName, session.sessionId, sessionCookieOptions(this.config, session.expiresAt));
     return session.user;
   }
 }

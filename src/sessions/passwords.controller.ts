@@ -1,14 +1,14 @@
-import { Body, Controller, HttpCode, HttpStatus, Ip, Param, Put } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Body, HttpCode, HttpStatus, Ip, Param, Put } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { RateLimit } from '../rate-limit/rate-limits.js';
 import { ChangeOwnPasswordDto, SetPasswordDto } from './dto/password.dto.js';
 import { SessionsService } from './sessions.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
-@ApiTags('users')
-@Controller('users')
+@IamController('users', 'users')
 export class PasswordsController {
   constructor(private readonly sessions: SessionsService) {}
 

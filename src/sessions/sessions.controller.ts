@@ -1,20 +1,20 @@
-import { Controller, Delete, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Delete, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { CurrentPrincipal, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
-import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
+import { sessionCookieOptions } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
 // Cookies are set with @Res({ passthrough: true }): Nest still serialises the return value and runs
 // interceptors and filters as usual.
-@ApiTags('sessions')
-@Controller()
+@IamController('', 'sessions')
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
   @Post('logout')
@@ -24,7 +24,7 @@ export class SessionsController {
     if (principal.sessionId) {
       await this.sessions.end(principal.sessionId);
     }
-    res.clearCookie(SESSION_COOKIE, sessionCookieOptions(this.config));
+    res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
   }
 
   @Delete('users/me/sessions')
@@ -32,6 +32,6 @@ export class SessionsController {
   @SelfService('End every session of the signed-in user, this one included, and clear the cookie')
   async endAll(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.sessions.endAll(principal.id);
-    res.clearCookie(SESSION_COOKIE, sessionCookieOptions(this.config));
+    res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
   }
 }

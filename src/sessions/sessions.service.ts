@@ -7,13 +7,15 @@ import { PasswordHasher } from '../auth/password-hasher.js';
 import type { Principal } from '../auth/principal.js';
 import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
 import { userKeyOf, UsersService } from '../users/users.service.js';
 import { Session } from './entities/session.entity.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 /** A session id as we issue it: 32 random bytes, base64url. Anything else is rejected unseen. */
 const SESSION_ID_FORMAT = /^[A-Za-z0-9_-]{43}$/;
@@ -37,9 +39,9 @@ export interface NewSession {
 @Injectable()
 export class SessionsService implements OnApplicationBootstrap {
   constructor(
-    @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @InjectRepository(User) private readonly users: Repository<User>,
-    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    @InjectRepository(Session, IAM_DATA_SOURCE) private readonly sessions: Repository<Session>,
+    @InjectRepository(User, IAM_DATA_SOURCE) private readonly users: Repository<User>,
+    @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly usersService: UsersService,
     private readonly administrators: AdministratorsService,
     private readonly hasher: PasswordHasher,

@@ -1,13 +1,13 @@
-import { Body, Controller, Get, Patch } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Get, Patch } from '@nestjs/common';
+import { ApiBadRequestResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { SettingsDto, UpdateSettingsDto } from './dto/settings.dto.js';
 import { SettingsService } from './settings.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
-@ApiTags('users')
-@Controller('users/me/settings')
+@IamController('users/me/settings', 'users')
 export class SettingsController {
   constructor(private readonly settings: SettingsService) {}
 

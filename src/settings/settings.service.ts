@@ -5,6 +5,7 @@ import { TransactionService } from '../database/transaction.service.js';
 import type { SettingsDto, UpdateSettingsDto } from './dto/settings.dto.js';
 import { UserSettings } from './entities/user-settings.entity.js';
 import { canonicalLanguageTag, canonicalTimeZone } from './settings.validators.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 export const DEFAULT_SETTINGS: SettingsDto = { theme: 'system', timezone: 'UTC', language: 'en', week_start: 'monday' };
 
@@ -18,7 +19,7 @@ function toSettingsDto(row: UserSettings | null): SettingsDto {
 @Injectable()
 export class SettingsService {
   constructor(
-    @InjectRepository(UserSettings) private readonly settings: Repository<UserSettings>,
+    @InjectRepository(UserSettings, IAM_DATA_SOURCE) private readonly settings: Repository<UserSettings>,
     private readonly tx: TransactionService,
   ) {}
 

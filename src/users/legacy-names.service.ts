@@ -1,8 +1,9 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { nameProblem } from '../common/names.js';
 import { SLUG_NAME_PATTERN } from '../common/validators.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 export type NamedKind = 'user' | 'group' | 'role' | 'service_account';
 
@@ -42,10 +43,9 @@ export function legacyReason(kind: NamedKind, name: string): string | null {
  */
 @Injectable()
 export class LegacyNamesService implements OnApplicationBootstrap {
-  constructor(
-    private readonly dataSource: DataSource,
-    @InjectPinoLogger(LegacyNamesService.name) private readonly logger: PinoLogger,
-  ) {}
+  private readonly logger = new Logger(LegacyNamesService.name);
+
+  constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const legacy = await this.find();

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -8,9 +8,9 @@ import { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserDto, UserListDto } from './dto/user-response.dto.js';
 import { UsersService } from './users.service.js';
+import { IamController } from '../auth/iam-controller.decorator.js';
 
-@ApiTags('users')
-@Controller('users')
+@IamController('users', 'users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 

@@ -17,6 +17,7 @@ import type { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { toUserDto, type UserDto } from './dto/user-response.dto.js';
 import { User } from './entities/user.entity.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 const USER_RELATIONS = { groups: true, profile: true } as const;
 
@@ -40,7 +41,7 @@ export async function userKeyOf(em: EntityManager, name: string): Promise<string
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(User, IAM_DATA_SOURCE) private readonly users: Repository<User>,
     private readonly groups: GroupsService,
     private readonly administrators: AdministratorsService,
     private readonly authorization: AuthorizationService,

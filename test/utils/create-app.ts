@@ -97,7 +97,9 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
       bootstrapToken: ADMIN_TOKEN,
       administrators: [],
       sessionTtlMinutes: 60,
+      sessionCookieName: 'session_id',
       sessionCookieSecure: true,
+      sessionCookieSameSite: 'lax',
       loginRateLimit: 1000,
       loginRateWindowSeconds: 60,
       authFailureLimit: 1000,
@@ -108,7 +110,7 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
       ...options.auth,
     } satisfies AuthConfig)
     .overrideProvider(appConfig.KEY)
-    .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', ...options.app } satisfies AppConfig);
+    .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', swagger: true, ...options.app } satisfies AppConfig);
   const { logDestination } = options;
   if (logDestination) {
     builder.overrideProvider(PARAMS_PROVIDER_TOKEN).useFactory({

@@ -1,0 +1,40 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
+import { AuthenticationGuard } from './authentication.guard.js';
+import { assertRequiredAction } from './authorization.guard.js';
+import { AuthorizationService } from './authorization.service.js';
+import type { Principal } from './principal.js';
+
+/**
+ * The guard a host puts on its own routes (`@UseGuards(IamAuthGuard)`), or app-wide (the standalone service
+ * does, and `protectAllRoutes: true` does it for a host): the caller must present a bearer token or a session
+ * cookie unless the route is `@Public()`, and when the route says `@RequireAction(action, resource)` the
+ * caller's policies must allow it. A route without `@RequireAction()` needs credentials only. The IAM's own
+ * routes keep their own, stricter guards (a route of ours without an access rule is refused).
+ */
+@Injectable()
+export class IamAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authentication: AuthenticationGuard,
+    private readonly authorization: AuthorizationService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (rule?.kind === 'public') {
+      return true;
+    }
+    await this.authentication.canActivate(context);
+    if (rule?.kind !== 'action') {
+      return true;
+    }
+    const req = context.switchToHttp().getRequest<Request>();
+    return assertRequiredAction(this.authorization, req.user as Principal, rule, req);
+  }
+}

@@ -1,0 +1,69 @@
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import cookieParser from 'cookie-parser';
+import type { NextFunction, Request, Response } from 'express';
+import { IAM_HTTP_CONFIG, type IamHttpConfig } from '../iam.options.js';
+import { ApiExceptionFilter } from './api-exception.filter.js';
+import { CorsMiddleware } from './cors.middleware.js';
+import { CrossOriginMiddleware } from './cross-origin.middleware.js';
+import { JsonBodyMiddleware } from './json-body.middleware.js';
+import { REQUEST_ID_HEADER, requestId } from './request-id.js';
+
+type Step = (req: Request, res: Response, next: (error?: unknown) => void) => unknown;
+
+/** Set once the chain has run for a request (a route may be bound twice: by its module and by a host). */
+const HANDLED = Symbol('iam.http');
+type MarkedRequest = Request & { [HANDLED]?: true };
+
+/**
+ * Everything the IAM's routes need before Nest's pipeline, bound by each feature module to its own controllers
+ * only (a host's routes never see it): a request id, CORS, the cross-site refusal, cookies, and JSON body
+ * parsing with its 400/413/415 rules. Nest hands a middleware's errors to app-wide filters only, so this one
+ * answers its own errors with the IAM's error body.
+ */
+@Injectable()
+export class IamHttpMiddleware implements NestMiddleware {
+  private readonly steps: Step[];
+  private readonly filter = new ApiExceptionFilter();
+
+  constructor(@Inject(IAM_HTTP_CONFIG) config: IamHttpConfig) {
+    const cors = new CorsMiddleware(config);
+    const crossOrigin = new CrossOriginMiddleware(config);
+    const json = new JsonBodyMiddleware(config);
+    const cookies = cookieParser();
+    this.steps = [
+      (req, res, next) => (res.hasHeader(REQUEST_ID_HEADER) ? next() : requestId(req, res, next)),
+      (req, res, next) => cors.use(req, res, next),
+      (req, res, next) => crossOrigin.use(req, res, next),
+      (req, res, next) => (req.cookies === undefined ? cookies(req, res, next) : next()),
+      (req, res, next) => json.use(req, res, next),
+    ];
+  }
+
+  use(req: MarkedRequest, res: Response, next: NextFunction): void {
+    if (req[HANDLED]) {
+      next();
+      return;
+    }
+    req[HANDLED] = true;
+    const fail = (error: unknown) => this.filter.respond(error, req, res);
+    const run = (index: number) => (error?: unknown) => {
+      if (error !== undefined && error !== null) {
+        fail(error);
+        return;
+      }
+      if (index === this.steps.length) {
+        next();
+        return;
+      }
+      try {
+        const result = this.steps[index](req, res, run(index + 1));
+        if (result instanceof Promise) {
+          result.catch(fail);
+        }
+      } catch (thrown) {
+        fail(thrown);
+      }
+    };
+    run(0)();
+  }
+}

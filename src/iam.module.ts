@@ -1,0 +1,70 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { APP_GUARD, RouterModule } from '@nestjs/core';
+import { IamAuthGuard } from './auth/iam-auth.guard.js';
+import { GroupsModule } from './groups/groups.module.js';
+import { IamCoreModule } from './iam-core.module.js';
+import {
+  DEFAULT_ROUTE_PREFIX,
+  type IamModuleAsyncOptions,
+  type IamModuleDeclaration,
+  type IamModuleOptions,
+  IamOptionsError,
+} from './iam.options.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
+import { RolesModule } from './roles/roles.module.js';
+import { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
+import { SettingsModule } from './settings/settings.module.js';
+import { UsersModule } from './users/users.module.js';
+
+/** The feature modules, each with its controllers, mounted under the route prefix. */
+export const IAM_FEATURE_MODULES = [
+  UsersModule,
+  ProfilesModule,
+  GroupsModule,
+  RolesModule,
+  SettingsModule,
+  SessionsModule,
+  ServiceAccountsModule,
+];
+
+/**
+ * The IAM as a library: `IamModule.forRoot({ database: { url } })`, or `forRootAsync({ imports, inject,
+ * useFactory })` to feed it from the host's ConfigService. Its routes are mounted under `routePrefix`
+ * (default `api/v1`) and carry their own guards, filter, pipes and middleware, so the host's routes are left as
+ * they are, unless the host asks for `protectAllRoutes`.
+ */
+@Module({})
+export class IamModule {
+  static forRoot(options: IamModuleOptions & IamModuleDeclaration): DynamicModule {
+    const { routePrefix, protectAllRoutes, ...moduleOptions } = options;
+    return IamModule.module(IamCoreModule.forRoot(moduleOptions), { routePrefix, protectAllRoutes });
+  }
+
+  static forRootAsync(options: IamModuleAsyncOptions): DynamicModule {
+    const { routePrefix, protectAllRoutes, ...factory } = options;
+    return IamModule.module(IamCoreModule.forRootAsync(factory), { routePrefix, protectAllRoutes });
+  }
+
+  private static module(core: DynamicModule, declaration: IamModuleDeclaration): DynamicModule {
+    const prefix = normalisePrefix(declaration.routePrefix ?? DEFAULT_ROUTE_PREFIX);
+    // The one app-wide thing this module can do, and only when asked: close every route of the host too.
+    const guards: Provider[] = declaration.protectAllRoutes ? [{ provide: APP_GUARD, useClass: IamAuthGuard }] : [];
+    return {
+      module: IamModule,
+      imports: [core, ...IAM_FEATURE_MODULES, RouterModule.register([{ path: prefix, children: IAM_FEATURE_MODULES }])],
+      providers: guards,
+    };
+  }
+}
+
+/** `/iam/api/v1/` → `iam/api/v1`; refuses what is not a path. */
+function normalisePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  if (!/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(trimmed)) {
+    throw new IamOptionsError(
+      `Invalid IamModule option routePrefix: ${JSON.stringify(prefix)} (expected a path like api/v1)`,
+    );
+  }
+  return trimmed;
+}

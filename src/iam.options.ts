@@ -1,0 +1,295 @@
+import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { isSerialisedOrigin } from './common/cross-origin.js';
+import { MinLength } from './common/validators.js';
+import type { AuthConfig } from './config/auth.config.js';
+import type { DatabaseConfig } from './config/database.config.js';
+import { EnvironmentVariables, PASSWORD_HASH_FLOOR } from './config/env.validation.js';
+import { DEFAULT_SESSION_COOKIE } from './sessions/session-cookie.js';
+
+/** Where the IAM keeps its data. */
+export interface IamDatabaseOptions {
+  /** `sqlite:<path>` or `postgres://user:password@host:port/database`: the IAM opens its own connection pool. */
+  url: string;
+  /** Log every SQL statement (debugging only). */
+  logging?: boolean;
+  /** PostgreSQL: connect and pool-acquire timeout, ms. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: server-side statement timeout, ms. */
+  statementTimeoutMs?: number;
+  /** SQLite: busy timeout, ms. */
+  busyTimeoutMs?: number;
+}
+
+export interface IamSessionOptions {
+  /** Absolute lifetime of a session, minutes (default 1440). */
+  ttlMinutes?: number;
+  /** Name of the session cookie (default `session_id`). */
+  cookieName?: string;
+  /** `Secure` attribute of the cookie (default true; false only for plain-HTTP development). */
+  cookieSecure?: boolean;
+  /** `SameSite` attribute of the cookie (default `lax`). */
+  cookieSameSite?: 'strict' | 'lax';
+}
+
+export interface IamSignInOptions {
+  /** Sign-in attempts per client address and per user name, and password changes per user, per window. */
+  rateLimit?: number;
+  rateWindowSeconds?: number;
+  /** Failed credential checks per client address per window before the address is refused (429). */
+  authFailureLimit?: number;
+  /** Failed password checks that lock an account, and for how long. */
+  lockoutThreshold?: number;
+  lockoutMinutes?: number;
+}
+
+/** argon2id cost of new password hashes. Below OWASP's minimum only with `allowWeakPasswordHash` (tests). */
+export interface IamPasswordHashOptions {
+  memoryKib: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/**
+ * What a host passes to `IamModule.forRoot()` (or returns from the `forRootAsync()` factory). Only `database` is
+ * required; every other option has the default of the standalone service's environment variable of that name.
+ */
+export interface IamModuleOptions {
+  database: IamDatabaseOptions;
+  /** `run` (default): pending migrations run at start-up, under a lock. `skip`: a separate job runs them. */
+  migrations?: 'run' | 'skip';
+  /** Token of the built-in `admin` service account (≥ 32 characters); none when absent. */
+  bootstrapToken?: string;
+  /** Names of users or service accounts with administrator rights. */
+  administrators?: string[];
+  session?: IamSessionOptions;
+  signIn?: IamSignInOptions;
+  passwordHash?: IamPasswordHashOptions;
+  /** Accept password-hash settings below OWASP's minimum (test suites only). */
+  allowWeakPasswordHash?: boolean;
+  /** When set, service-account tokens must expire, at most this many days ahead. */
+  serviceAccountTokenMaxTtlDays?: number;
+  /** Redis for the rate-limit counters shared by every instance; each instance's memory when absent. */
+  redis?: { url: string; keyPrefix?: string };
+  /** Largest JSON body the IAM's routes accept (default `100kb`). */
+  bodyLimit?: string;
+  /** Origins allowed cross-origin requests with credentials to the IAM's routes (CORS). */
+  allowedOrigins?: string[];
+  /**
+   * The host's own actions, allowed in policies next to the IAM's (`widgets:Read`; `widgets:*` then works
+   * too) and checked by `@RequireAction()` on the host's routes. A policy naming an unknown action is a 400.
+   */
+  actions?: string[];
+}
+
+/** Options fixed when the module is declared: they shape the module itself (its routes, its guards). */
+export interface IamModuleDeclaration {
+  /** Path under which the IAM's routes are mounted (default `api/v1`). */
+  routePrefix?: string;
+  /**
+   * Register `IamAuthGuard` app-wide: every route of the host needs credentials unless it is `@Public()`. Without
+   * it only the IAM's own routes are guarded (they always are).
+   */
+  protectAllRoutes?: boolean;
+}
+
+export interface IamModuleAsyncOptions extends IamModuleDeclaration, Pick<ModuleMetadata, 'imports'> {
+  useFactory: (...args: never[]) => IamModuleOptions | Promise<IamModuleOptions>;
+  inject?: FactoryProvider['inject'];
+}
+
+/** The options, validated and with every default applied: what the IAM's providers read. */
+export interface ResolvedIamOptions {
+  database: DatabaseConfig;
+  migrations: 'run' | 'skip';
+  auth: AuthConfig;
+  http: IamHttpConfig;
+  actions: string[];
+}
+
+/** What the IAM's HTTP middleware reads. */
+export interface IamHttpConfig {
+  bodyLimit: string;
+  allowedOrigins?: string[];
+}
+
+export const IAM_MODULE_OPTIONS = Symbol('IAM_MODULE_OPTIONS');
+export const IAM_OPTIONS = Symbol('IAM_OPTIONS');
+export const IAM_AUTH_CONFIG = Symbol('IAM_AUTH_CONFIG');
+export const IAM_HTTP_CONFIG = Symbol('IAM_HTTP_CONFIG');
+export const IAM_DATABASE_CONFIG = Symbol('IAM_DATABASE_CONFIG');
+
+export const DEFAULT_ROUTE_PREFIX = 'api/v1';
+
+// --- validation -------------------------------------------------------------------------------------------
+
+class DatabaseOptionsSchema {
+  @IsString()
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'must be sqlite:<path> or postgres://user:password@host:port/database',
+  })
+  url: string;
+
+  @IsOptional() @IsBoolean() logging?: boolean;
+  @IsOptional() @IsInt() @Min(100) @Max(600_000) connectTimeoutMs?: number;
+  @IsOptional() @IsInt() @Min(100) @Max(600_000) statementTimeoutMs?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(600_000) busyTimeoutMs?: number;
+}
+
+class SessionOptionsSchema {
+  @IsOptional() @IsInt() @Min(1) @Max(60 * 24 * 365) ttlMinutes?: number;
+  @IsOptional()
+  @Matches(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, { message: 'must be a cookie name (1–64 token characters)' })
+  cookieName?: string;
+  @IsOptional() @IsBoolean() cookieSecure?: boolean;
+  @IsOptional() @IsIn(['strict', 'lax']) cookieSameSite?: 'strict' | 'lax';
+}
+
+class SignInOptionsSchema {
+  @IsOptional() @IsInt() @Min(1) rateLimit?: number;
+  @IsOptional() @IsInt() @Min(1) rateWindowSeconds?: number;
+  @IsOptional() @IsInt() @Min(1) authFailureLimit?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1000) lockoutThreshold?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(60 * 24 * 365) lockoutMinutes?: number;
+}
+
+class PasswordHashOptionsSchema {
+  @IsInt() @Min(8) @Max(4 * 1024 * 1024) memoryKib: number;
+  @IsInt() @Min(1) @Max(100) timeCost: number;
+  @IsInt() @Min(1) @Max(64) parallelism: number;
+}
+
+class RedisOptionsSchema {
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be redis://[user:password@]host:port[/db] or rediss://…' })
+  url: string;
+  @IsOptional()
+  @Matches(/^[\x21-\x7E]{1,64}$/, { message: 'must be 1 to 64 visible ASCII characters' })
+  keyPrefix?: string;
+}
+
+/** `service:Operation`, the service not `iam` (the IAM's own actions are built in). */
+export const HOST_ACTION = /^(?!iam:)[a-z][a-z0-9-]{0,31}:[A-Za-z][A-Za-z0-9]{0,63}$/;
+
+class IamModuleOptionsSchema {
+  @ValidateNested() @Type(() => DatabaseOptionsSchema) database: DatabaseOptionsSchema;
+  @IsOptional() @IsIn(['run', 'skip']) migrations?: 'run' | 'skip';
+  @IsOptional() @IsString() @MinLength(32, { message: 'must be at least 32 characters' }) bootstrapToken?: string;
+  @IsOptional() @IsArray() @IsString({ each: true }) administrators?: string[];
+  @IsOptional() @ValidateNested() @Type(() => SessionOptionsSchema) session?: SessionOptionsSchema;
+  @IsOptional() @ValidateNested() @Type(() => SignInOptionsSchema) signIn?: SignInOptionsSchema;
+  @IsOptional() @ValidateNested() @Type(() => PasswordHashOptionsSchema) passwordHash?: PasswordHashOptionsSchema;
+  @IsOptional() @IsBoolean() allowWeakPasswordHash?: boolean;
+  @IsOptional() @IsInt() @Min(1) @Max(36500) serviceAccountTokenMaxTtlDays?: number;
+  @IsOptional() @ValidateNested() @Type(() => RedisOptionsSchema) redis?: RedisOptionsSchema;
+  @IsOptional() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 100kb or 1mb' }) bodyLimit?: string;
+  @IsOptional() @IsArray() @IsString({ each: true }) allowedOrigins?: string[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @Matches(HOST_ACTION, {
+    each: true,
+    message: 'each must be service:Operation, the service not iam (e.g. widgets:Read)',
+  })
+  actions?: string[];
+}
+
+/** Options whose values may be secrets: a message about them never repeats the value. */
+const SECRET_OPTIONS = new Set(['bootstrapToken', 'database.url', 'redis.url']);
+
+function problems(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((error) => {
+    const name = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map(
+      (message) =>
+        `  - ${name}: ${message.replace(new RegExp(`^(each value in )?${error.property} `), '$1')}` +
+        (SECRET_OPTIONS.has(name) ? '' : ` (got ${JSON.stringify(error.value)})`),
+    );
+    return [...own, ...problems(error.children ?? [], name)];
+  });
+}
+
+export class IamOptionsError extends Error {}
+
+/** Validates what a host passed and applies the defaults. Throws IamOptionsError naming every bad option. */
+export function resolveIamOptions(options: IamModuleOptions): ResolvedIamOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new IamOptionsError('IamModule options must be an object with at least `database: { url }`');
+  }
+  const schema = plainToInstance(IamModuleOptionsSchema, options);
+  const found = problems(validateSync(schema, { forbidUnknownValues: false }));
+  const defaults = new EnvironmentVariables();
+  const hash = options.passwordHash ?? {
+    memoryKib: defaults.IAM_PASSWORD_HASH_MEMORY_KIB,
+    timeCost: defaults.IAM_PASSWORD_HASH_TIME_COST,
+    parallelism: defaults.IAM_PASSWORD_HASH_PARALLELISM,
+  };
+  if (options.passwordHash && found.length === 0) {
+    if (hash.memoryKib < 8 * hash.parallelism) {
+      found.push('  - passwordHash.memoryKib: argon2 needs at least 8 KiB per lane (passwordHash.parallelism)');
+    } else if (
+      !options.allowWeakPasswordHash &&
+      (hash.memoryKib < PASSWORD_HASH_FLOOR.minMemoryKib ||
+        hash.memoryKib * hash.timeCost < PASSWORD_HASH_FLOOR.minMemoryTimesPasses)
+    ) {
+      found.push(
+        `  - passwordHash: ${hash.memoryKib} KiB × ${hash.timeCost} passes is below OWASP's minimum for argon2id`,
+      );
+    }
+  }
+  for (const origin of options.allowedOrigins ?? []) {
+    if (!isSerialisedOrigin(origin)) {
+      found.push(`  - allowedOrigins: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
+    }
+  }
+  if (found.length > 0) {
+    throw new IamOptionsError(`Invalid IamModule options:\n${found.join('\n')}`);
+  }
+  const { database, session = {}, signIn = {} } = options;
+  return {
+    database: {
+      url: database.url,
+      logging: database.logging ?? false,
+      connectTimeoutMs: database.connectTimeoutMs,
+      statementTimeoutMs: database.statementTimeoutMs,
+      busyTimeoutMs: database.busyTimeoutMs,
+    },
+    migrations: options.migrations ?? 'run',
+    auth: {
+      bootstrapToken: options.bootstrapToken,
+      administrators: (options.administrators ?? [])
+        .map((name) => name.trim().toLowerCase())
+        .filter((name) => name.length > 0),
+      sessionTtlMinutes: session.ttlMinutes ?? defaults.IAM_SESSION_TTL_MINUTES,
+      sessionCookieName: session.cookieName ?? DEFAULT_SESSION_COOKIE,
+      sessionCookieSecure: session.cookieSecure ?? defaults.IAM_SESSION_COOKIE_SECURE,
+      sessionCookieSameSite: session.cookieSameSite ?? 'lax',
+      saTokenMaxTtlDays: options.serviceAccountTokenMaxTtlDays,
+      loginRateLimit: signIn.rateLimit ?? defaults.IAM_LOGIN_RATE_LIMIT,
+      loginRateWindowSeconds: signIn.rateWindowSeconds ?? defaults.IAM_LOGIN_RATE_WINDOW_SECONDS,
+      authFailureLimit: signIn.authFailureLimit ?? defaults.IAM_AUTH_FAILURE_LIMIT,
+      lockoutThreshold: signIn.lockoutThreshold ?? defaults.IAM_LOCKOUT_THRESHOLD,
+      lockoutMinutes: signIn.lockoutMinutes ?? defaults.IAM_LOCKOUT_MINUTES,
+      passwordHash: hash,
+      redis: options.redis
+        ? { url: options.redis.url, keyPrefix: options.redis.keyPrefix ?? defaults.REDIS_KEY_PREFIX }
+        : undefined,
+    },
+    http: { bodyLimit: options.bodyLimit ?? defaults.BODY_LIMIT, allowedOrigins: options.allowedOrigins },
+    actions: options.actions ?? [],
+  };
+}
