@@ -319,9 +319,7 @@ describe.each(TEST_DATABASES)('the example host app with the IAM on %s', (kind) 
     expect((await api('GET', '/widgets/2', { token: oneWidgetToken })).status).toBe(403);
     expect((await api('GET', '/widgets/1', { token: outsiderToken })).status).toBe(403);
     expect((await api('GET', '/widgets/1', { token: 'iamsa_not-a-token' })).status).toBe(401);
-    const anonymous = await api('GET', '/widgets/1');
-    expect(anonymous.status).toBe(401);
-    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await api('GET', '/widgets/1')).status).toBe(401);
     // The administrator of the IAM may do anything, the host's actions included.
     expect((await api('GET', '/widgets/2', { token: ADMIN_TOKEN })).status).toBe(200);
   });

@@ -5,7 +5,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HostModule } from './host.module.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(HostModule);
+  // No app-wide body parser: it would parse the IAM's requests before the IAM does (its errors in Nest's format,
+  // Nest's 100kb limit). HostModule parses bodies for the host's own routes.
+  const app = await NestFactory.create<NestExpressApplication>(HostModule, { bodyParser: false });
   app.enableShutdownHooks();
   const port = Number(app.get(ConfigService).get<string>('PORT', '3000'));
   await app.listen(port);
