@@ -350,6 +350,25 @@ describe.each(TEST_DATABASES)('the example host app with the IAM on %s', (kind) 
     });
   });
 
+  it("parses the IAM's bodies by the IAM's rules, the host's by the host's parsers", async () => {
+    const token = ADMIN_TOKEN;
+    const iamMalformed = await api('POST', `${IAM}/users`, { token, raw: '{"name":' });
+    expect(iamMalformed.status).toBe(400);
+    expect(iamMalformed.body).toEqual(iamError(400));
+    const tooLarge = { name: 'big', display_name: 'x'.repeat(200_000) };
+    const iamTooLarge = await api('POST', `${IAM}/users`, { token, json: tooLarge });
+    expect(iamTooLarge.status).toBe(413);
+    expect(iamTooLarge.body).toEqual(iamError(413));
+    const form = { raw: 'name=bob', contentType: 'application/x-www-form-urlencoded' };
+    const iamForm = await api('POST', `${IAM}/users`, { token, ...form });
+    expect(iamForm.status).toBe(415);
+    expect(iamForm.body).toEqual(iamError(415));
+    expect(await api('POST', '/widgets/preview', { raw: '{"name":' })).toMatchObject({
+      status: 400,
+      body: { error: 'Bad Request', statusCode: 400 },
+    });
+  });
+
   it("keeps the host's tables and the IAM's in their own DataSources", async () => {
     const iamTables = await tablesOf(database);
     expect(iamTables).toEqual(
