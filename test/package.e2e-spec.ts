@@ -28,15 +28,20 @@ const PREPARE_TIMEOUT_MS = 30 * 60_000;
 const START_TIMEOUT_MS = 180_000;
 const IAM = '/iam/api/v1';
 
+/** Runs a command to its end; resolves with its stdout, rejects with everything it wrote. */
 function run(command: string, args: string[], cwd: string): Promise<string> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', fail);
     child.on('close', (code) =>
-      code === 0 ? done(output) : fail(new Error(`${command} ${args.join(' ')} failed (${code}):\n${output}`)),
+      code === 0 ? done(stdout) : fail(new Error(`${command} ${args.join(' ')} failed (${code}):\n${output}`)),
     );
   });
 }
