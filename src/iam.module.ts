@@ -1,6 +1,15 @@
-import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type Provider,
+  RequestMethod,
+} from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
 import { IamAuthGuard } from './auth/iam-auth.guard.js';
+import { IamHttpMiddleware } from './common/iam-http.middleware.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { IamCoreModule } from './iam-core.module.js';
 import {
@@ -34,8 +43,20 @@ export const IAM_FEATURE_MODULES = [
  * (default `api/v1`) and carry their own guards, filter, pipes and middleware, so the host's routes are left as
  * they are, unless the host asks for `protectAllRoutes`.
  */
+const IAM_ROUTE_PREFIX = Symbol('IAM_ROUTE_PREFIX');
+
 @Module({})
-export class IamModule {
+export class IamModule implements NestModule {
+  constructor(@Inject(IAM_ROUTE_PREFIX) private readonly prefix: string) {}
+
+  /**
+   * CORS preflights (OPTIONS) match no route of a controller, so the feature modules' own binding of the
+   * middleware never sees them: bound here, under the prefix.
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(IamHttpMiddleware).forRoutes({ path: `${this.prefix}/{*path}`, method: RequestMethod.OPTIONS });
+  }
+
   static forRoot(options: IamModuleOptions & IamModuleDeclaration): DynamicModule {
     const { routePrefix, protectAllRoutes, ...moduleOptions } = options;
     return IamModule.module(IamCoreModule.forRoot(moduleOptions), { routePrefix, protectAllRoutes });
@@ -53,7 +74,7 @@ export class IamModule {
     return {
       module: IamModule,
       imports: [core, ...IAM_FEATURE_MODULES, RouterModule.register([{ path: prefix, children: IAM_FEATURE_MODULES }])],
-      providers: guards,
+      providers: [{ provide: IAM_ROUTE_PREFIX, useValue: prefix }, ...guards],
     };
   }
 }

@@ -34,6 +34,11 @@ export interface IamDatabaseOptions {
   statementTimeoutMs?: number;
   /** SQLite: busy timeout, ms. */
   busyTimeoutMs?: number;
+  /**
+   * PostgreSQL: a schema of the IAM's own (created on first start), so that its `users`, `groups`, `sessions` and
+   * `migrations` tables never meet a host's tables of the same name in a shared database.
+   */
+  schema?: string;
 }
 
 export interface IamSessionOptions {
@@ -149,6 +154,9 @@ class DatabaseOptionsSchema {
   @IsOptional() @IsInt() @Min(100) @Max(600_000) connectTimeoutMs?: number;
   @IsOptional() @IsInt() @Min(100) @Max(600_000) statementTimeoutMs?: number;
   @IsOptional() @IsInt() @Min(0) @Max(600_000) busyTimeoutMs?: number;
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lower-case PostgreSQL identifier (e.g. iam)' })
+  schema?: string;
 }
 
 class SessionOptionsSchema {
@@ -164,7 +172,7 @@ class SignInOptionsSchema {
   @IsOptional() @IsInt() @Min(1) rateLimit?: number;
   @IsOptional() @IsInt() @Min(1) rateWindowSeconds?: number;
   @IsOptional() @IsInt() @Min(1) authFailureLimit?: number;
-  @IsOptional() @IsInt() @Min(1) @Max(1000) lockoutThreshold?: number;
+  @IsOptional() @IsInt() @Min(1) lockoutThreshold?: number;
   @IsOptional() @IsInt() @Min(1) @Max(60 * 24 * 365) lockoutMinutes?: number;
 }
 
@@ -256,6 +264,9 @@ export function resolveIamOptions(options: IamModuleOptions): ResolvedIamOptions
       found.push(`  - allowedOrigins: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
     }
   }
+  if (options.database?.schema !== undefined && !/^postgres(ql)?:/.test(String(options.database.url))) {
+    found.push('  - database.schema: only for PostgreSQL (a SQLite database is a file of its own)');
+  }
   if (found.length > 0) {
     throw new IamOptionsError(`Invalid IamModule options:\n${found.join('\n')}`);
   }
@@ -267,6 +278,7 @@ export function resolveIamOptions(options: IamModuleOptions): ResolvedIamOptions
       connectTimeoutMs: database.connectTimeoutMs,
       statementTimeoutMs: database.statementTimeoutMs,
       busyTimeoutMs: database.busyTimeoutMs,
+      schema: database.schema,
     },
     migrations: options.migrations ?? 'run',
     auth: {

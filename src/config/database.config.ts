@@ -4,7 +4,9 @@ import { EnvironmentVariables, validateEnvironment } from './env.validation.js';
 export interface DatabaseConfig {
   /** `sqlite:<path>` or `postgres://…`. */
   url: string;
-  logging: boolean;
+  logging?: boolean;
+  /** PostgreSQL: the schema that holds the IAM's tables and its migrations table (search_path); `public` when absent. */
+  schema?: string;
   /** PostgreSQL: connect and pool-acquire timeout. Absent: the default of DATABASE_CONNECT_TIMEOUT_MS. */
   connectTimeoutMs?: number;
   /** PostgreSQL: server-side statement timeout (the client-side one is a second longer). */

@@ -35,7 +35,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     synchronize: false,
     migrationsRun: false, // run by runMigrations(), under a lock, when the app starts
     migrationsTableName: 'migrations',
-    logger: new TypeOrmNestLogger(config.logging),
+    logger: new TypeOrmNestLogger(config.logging ?? false),
     maxQueryExecutionTime: SLOW_QUERY_MS,
   };
   if (config.url.startsWith('sqlite:')) {
@@ -62,6 +62,8 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       query_timeout: timeouts.statementTimeoutMs + CLIENT_QUERY_TIMEOUT_MARGIN_MS,
       keepAlive: true,
       Client: DeadlineClient,
+      // Every statement (the migrations' included) names tables without a schema: they resolve to this one.
+      ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
     },
   };
 }

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { IAM_OPTIONS, type ResolvedIamOptions } from '../iam.options.js';
+import { IAM_OPTIONS, IamOptionsError, type ResolvedIamOptions } from '../iam.options.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { IAM_DATA_SOURCE } from './iam-data-source.js';
 import { runMigrations } from './run-migrations.js';
@@ -26,13 +26,18 @@ import { TransactionService } from './transaction.service.js';
       dataSourceFactory: async (options) => {
         const { migrationsRun, ...rest } = options!;
         const dataSource = await new DataSource({ ...rest, migrationsRun: false }).initialize();
-        if (migrationsRun) {
-          try {
+        try {
+          if (migrationsRun) {
             await runMigrations(dataSource);
-          } catch (error) {
-            await dataSource.destroy().catch(() => undefined);
-            throw error;
+          } else if (await dataSource.showMigrations()) {
+            throw new IamOptionsError(
+              "The IAM's database has pending migrations and the option is migrations: 'skip': run them first " +
+                '(runIamMigrations, or `npm run migration:run` in the service)',
+            );
           }
+        } catch (error) {
+          await dataSource.destroy().catch(() => undefined);
+          throw error;
         }
         return dataSource;
       },

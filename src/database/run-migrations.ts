@@ -18,6 +18,13 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
   await lockRunner.connect();
   try {
     await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const [{ schema }] = (await lockRunner.query('SELECT current_setting($1) AS schema', ['search_path'])) as {
+      schema: string;
+    }[];
+    if (/^[a-z_][a-z0-9_]*$/.test(schema) && schema !== 'public') {
+      // A schema of its own (the `database.schema` option): made on first start.
+      await lockRunner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    }
     logApplied(await dataSource.runMigrations({ transaction: 'each' }));
   } finally {
     await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
+import { Logger, PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
 import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import request from 'supertest';
@@ -127,6 +127,10 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
     bodyParser: false,
     logger: process.env.TEST_LOG ? ['error', 'warn'] : false,
   });
+  if (logDestination) {
+    // As main.ts does: Nest's own Logger (the services' messages) writes through pino, to that destination.
+    app.useLogger(app.get(Logger));
+  }
   configureApp(app);
   try {
     await app.init();
