@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', '**/*.cjs', 'eslint.config.mjs', 'scripts/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', '**/*.cjs', 'eslint.config.mjs', 'scripts/', 'examples/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
