@@ -222,6 +222,12 @@ const SECRET_OPTIONS = new Set(['bootstrapToken', 'database.url', 'redis.url']);
 function problems(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((error) => {
     const name = prefix ? `${prefix}.${error.property}` : error.property;
+    if (error.constraints?.whitelistValidation) {
+      const hint = ['routePrefix', 'protectAllRoutes'].includes(name)
+        ? ' (it shapes the module: pass it to forRoot() or next to useFactory in forRootAsync())'
+        : '';
+      return [`  - ${name}: is not an IamModule option${hint}`];
+    }
     const own = Object.values(error.constraints ?? {}).map(
       (message) =>
         `  - ${name}: ${message.replace(new RegExp(`^(each value in )?${error.property} `), '$1')}` +
@@ -239,7 +245,9 @@ export function resolveIamOptions(options: IamModuleOptions): ResolvedIamOptions
     throw new IamOptionsError('IamModule options must be an object with at least `database: { url }`');
   }
   const schema = plainToInstance(IamModuleOptionsSchema, options);
-  const found = problems(validateSync(schema, { forbidUnknownValues: false }));
+  const found = problems(
+    validateSync(schema, { forbidUnknownValues: false, whitelist: true, forbidNonWhitelisted: true }),
+  );
   const defaults = new EnvironmentVariables();
   const hash = options.passwordHash ?? {
     memoryKib: defaults.IAM_PASSWORD_HASH_MEMORY_KIB,

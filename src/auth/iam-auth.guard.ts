@@ -1,6 +1,6 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
 import { AuthenticationGuard } from './authentication.guard.js';
 import { assertRequiredAction } from './authorization.guard.js';
@@ -30,11 +30,19 @@ export class IamAuthGuard implements CanActivate {
     if (rule?.kind === 'public') {
       return true;
     }
-    await this.authentication.canActivate(context);
+    const req = context.switchToHttp().getRequest<Request>();
+    try {
+      await this.authentication.canActivate(context);
+    } catch (error) {
+      // On a host's route the host's filter writes the answer: the challenge header is set here.
+      if (error instanceof HttpException && error.getStatus() === 401) {
+        context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="iam"');
+      }
+      throw error;
+    }
     if (rule?.kind !== 'action') {
       return true;
     }
-    const req = context.switchToHttp().getRequest<Request>();
     return assertRequiredAction(this.authorization, req.user as Principal, rule, req);
   }
 }
