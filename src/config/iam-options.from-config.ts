@@ -9,7 +9,13 @@ import type { DatabaseConfig } from './database.config.js';
  */
 export function iamOptionsFromConfig(app: AppConfig, auth: AuthConfig, database: DatabaseConfig): IamModuleOptions {
   return {
-    database,
+    database: {
+      url: database.url,
+      logging: database.logging,
+      connectTimeoutMs: database.connectTimeoutMs,
+      statementTimeoutMs: database.statementTimeoutMs,
+      busyTimeoutMs: database.busyTimeoutMs,
+    },
     migrations: 'run',
     bootstrapToken: auth.bootstrapToken,
     administrators: auth.administrators,
