@@ -17,6 +17,7 @@ import { IAM_ACTIONS } from '../auth/actions.js';
 import { ERROR_TYPE_BY_STATUS } from '../common/api-error.js';
 import { RETRY_AFTER_SECONDS } from '../common/api-exception.filter.js';
 import { REQUEST_ID_HEADER } from '../common/request-id.js';
+import { STORABLE_TEXT_PATTERN } from '../common/validators.js';
 import { SESSION_COOKIE } from '../sessions/session-cookie.js';
 
 export interface IamDocumentOptions {
@@ -235,6 +236,9 @@ function addErrorResponses(context: OperationContext, prefix: string): void {
   for (const status of errorStatusesOf(context, prefix)) {
     const existing = op.responses[String(status)] as ResponseObject | undefined;
     const examples = errorExamples(status, context);
+    if (Object.keys(examples).length === 0) {
+      continue; // no way to get it here (a list answers what the caller may see, never 403)
+    }
     const bodyless = op.requestBody === undefined && [400, 413, 415].includes(status);
     const description =
       existing?.description ||
@@ -376,12 +380,7 @@ function errorExamples(status: number, { op, noun, method, path }: OperationCont
       };
     case 404:
       return {
-        not_found: shared(
-          `${pascal(noun)}NotFound`,
-          `No such ${noun}`,
-          404,
-          `${capitalise(noun)} "alice" not found`,
-        ),
+        not_found: shared(`${pascal(noun)}NotFound`, `No such ${noun}`, 404, `${capitalise(noun)} "alice" not found`),
       };
     case 409:
       return {
@@ -523,8 +522,6 @@ const ACTION_ENUM = ['*', 'iam:*', ...IAM_ACTIONS];
 /** policy.ts isValidResourcePattern, in its canonical (lower-case) spelling. */
 const RESOURCE_PATTERN =
   '^(?:\\*|iam:\\*|iam:(?:user|group|service-account|role|\\*):[^\\s\\u0000-\\u001f\\u007f-\\u009f]{1,200})$';
-/** What UNSTORABLE_TEXT refuses in every body string: NUL (lone surrogates cannot be said in a pattern). */
-const NO_NUL = '^[^\\u0000]*$';
 
 /** One set of these, and none of `others` (`set_groups` alone, or `add_…`/`remove_…`). */
 function exclusive(alone: string, others: string[]): SchemaObject {
@@ -569,15 +566,25 @@ function finishRequestSchemas(document: OpenAPIObject): void {
   }
 }
 
-/** `pattern` forbidding NUL on a string (or the strings of an array or map) without a pattern of its own. */
+/**
+ * UNSTORABLE_TEXT as a `pattern` on a string (or the strings of an array or map) without a pattern of its own.
+ * A property whose alternatives are in `oneOf` keeps its constraints there only.
+ */
 function forbidNul(schema: SchemaObject): void {
+  if (schema.oneOf !== undefined) {
+    for (const key of ['type', 'format', 'maxLength', 'minLength', 'pattern', 'nullable'] as const) {
+      delete schema[key];
+    }
+    schema.oneOf.forEach((option) => '$ref' in option || forbidNul(option));
+    return;
+  }
   if (
     schema.type === 'string' &&
     schema.pattern === undefined &&
     schema.enum === undefined &&
     schema.format === undefined
   ) {
-    schema.pattern = NO_NUL;
+    schema.pattern = STORABLE_TEXT_PATTERN;
   }
   if (schema.items !== undefined && !('$ref' in schema.items)) {
     forbidNul(schema.items);
