@@ -11,6 +11,7 @@ import { CorsMiddleware } from './common/cors.middleware.js';
 import { CrossOriginMiddleware } from './common/cross-origin.middleware.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { JsonBodyMiddleware } from './common/json-body.middleware.js';
+import { MethodNotAllowedMiddleware } from './common/method-not-allowed.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { PathParamsPipe } from './common/path-params.pipe.js';
 import { createValidationPipe } from './common/validation.js';
@@ -73,6 +74,6 @@ export class AppModule implements NestModule {
     consumer
       .apply(CorsMiddleware, CrossOriginMiddleware)
       .forRoutes({ path: `${API_PREFIX}/{*path}`, method: RequestMethod.ALL });
-    consumer.apply(cookieParser(), JsonBodyMiddleware).forRoutes('{*path}');
+    consumer.apply(MethodNotAllowedMiddleware, cookieParser(), JsonBodyMiddleware).forRoutes('{*path}');
   }
 }

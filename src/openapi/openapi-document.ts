@@ -160,6 +160,9 @@ const NOUNS: Record<string, string> = {
  * no NUL).
  */
 function finishDocument(document: OpenAPIObject, prefix: string): OpenAPIObject {
+  // Filled while the operations are finished, then moved into this document's components.
+  SHARED_EXAMPLES = {};
+  SHARED_RESPONSES = {};
   for (const [path, item] of Object.entries<PathItemObject>(document.paths)) {
     for (const method of HTTP_METHODS) {
       const op = item[method];
@@ -223,7 +226,7 @@ function errorStatusesOf({ path, method, op }: OperationContext, prefix: string)
 }
 
 /** Error responses that many operations share, kept once under components.responses. */
-const SHARED_RESPONSES: Record<string, ResponseObject> = {};
+let SHARED_RESPONSES: Record<string, ResponseObject> = {};
 
 function addErrorResponses(context: OperationContext, prefix: string): void {
   const { op } = context;
@@ -284,7 +287,7 @@ const errorBody = (status: number, title: string, extra: Record<string, unknown>
 type Example = ExampleObject | ReferenceObject;
 
 /** Examples used by many operations, kept once under components.examples. */
-const SHARED_EXAMPLES: Record<string, ExampleObject> = {};
+let SHARED_EXAMPLES: Record<string, ExampleObject> = {};
 
 function shared(
   name: string,

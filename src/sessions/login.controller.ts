@@ -39,7 +39,16 @@ export class LoginController {
       '(answered like a wrong password).',
   })
   @RateLimit('login-address', 'login-user')
-  @ApiOkResponse({ type: UserDto, description: 'Signed in; the body is the user' })
+  @ApiOkResponse({
+    type: UserDto,
+    description: 'Signed in; the body is the user',
+    headers: {
+      'Set-Cookie': {
+        description: `The session: \`${SESSION_COOKIE}=<opaque id>; Path=/; Expires=…; HttpOnly; Secure; SameSite=Lax\``,
+        schema: { type: 'string' },
+      },
+    },
+  })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiForbiddenResponse({
     description: 'Sent by a page of another site (cross-site protection)',
