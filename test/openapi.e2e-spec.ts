@@ -552,7 +552,7 @@ describe('OpenAPI document', () => {
     const actions = statement.action.oneOf?.[0].enum ?? [];
     expect(actions).toEqual(expect.arrayContaining(['*', 'iam:*', ...IAM_ACTIONS]));
     const resource = new RegExp(statement.resource.oneOf?.[0].pattern ?? '');
-    expect(['*', 'iam:*', 'iam:user:ops-*', 'iam:*:x'].every((r) => resource.test(r))).toBe(true);
+    expect(['*', 'iam:*', 'iam:user:ops-*', 'iam:*:x', 'IAM:User:x'].every((r) => resource.test(r))).toBe(true);
     expect(['iam:widget:x', 'user:x', 'iam:user:a b'].some((r) => resource.test(r))).toBe(false);
   });
 

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { SESSION_COOKIE_SECURITY } from '../auth/access.decorators.js';
 import { IAM_ACTIONS } from '../auth/actions.js';
+import { RESOURCE_TYPES } from '../auth/policy.js';
 import { ERROR_TYPE_BY_STATUS } from '../common/api-error.js';
 import { RETRY_AFTER_SECONDS } from '../common/api-exception.filter.js';
 import { REQUEST_ID_HEADER } from '../common/request-id.js';
@@ -131,7 +132,7 @@ const DEFAULT_ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'The caller may not do this',
   404: 'No such resource',
   409: 'Conflicts with the current state',
-  413: 'The request body is larger than the limit (IAM_BODY_LIMIT)',
+  413: 'The request body is larger than the limit (BODY_LIMIT, 100kb by default)',
   415: 'The request body is not JSON (`Content-Type: application/json`, UTF-8)',
   429: 'Too many requests; `Retry-After` says when to try again',
   500: 'Unexpected error (logged with its stack, never shown)',
@@ -198,7 +199,7 @@ function describePathParameters({ path, op, noun }: OperationContext): void {
         ? 'The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user' +
           (path.endsWith('/profile') ? '.' : ' only where the path says so.')
         : `The ${noun} name, compared without regard to case.`;
-    parameter.schema = { type: 'string', minLength: 1, pattern: '^[^\\u0000]+$' };
+    parameter.schema = { type: 'string', minLength: 1, pattern: STORABLE_TEXT_PATTERN };
   }
 }
 
@@ -272,7 +273,7 @@ function addErrorResponses(context: OperationContext, prefix: string): void {
 
 const BODYLESS_DESCRIPTIONS: Record<number, string> = {
   400: 'it is not a JSON object',
-  413: 'it is larger than the limit (IAM_BODY_LIMIT)',
+  413: 'it is larger than the limit (BODY_LIMIT, 100kb by default)',
   415: 'it is not JSON',
 };
 
@@ -407,7 +408,7 @@ function errorExamples(status: number, { op, noun, method, path }: OperationCont
         ),
       };
     case 413:
-      return { too_large: shared('PayloadTooLarge', 'Body over the limit', 413, 'Request body is larger than 1mb') };
+      return { too_large: shared('PayloadTooLarge', 'Body over the limit', 413, 'Request body is larger than 100kb') };
     case 415:
       return {
         not_json: shared(
@@ -522,9 +523,12 @@ function requestSchemaNames(document: OpenAPIObject): Set<string> {
 
 /** Every action a policy statement may name: `*`, `iam:*` and the catalogue. */
 const ACTION_ENUM = ['*', 'iam:*', ...IAM_ACTIONS];
-/** policy.ts isValidResourcePattern, in its canonical (lower-case) spelling. */
+/** `text` matched without regard to case (`iam` → `[iI][aA][mM]`), as policy.ts reads services and types. */
+const anyCase = (text: string) => text.replace(/[a-z]/g, (letter) => `[${letter}${letter.toUpperCase()}]`);
+/** policy.ts isValidResourcePattern: `*`, `iam:*`, or `iam:<type or *>:<1–200 characters, no space or control>`. */
 const RESOURCE_PATTERN =
-  '^(?:\\*|iam:\\*|iam:(?:user|group|service-account|role|\\*):[^\\s\\u0000-\\u001f\\u007f-\\u009f]{1,200})$';
+  `^(?:\\*|${anyCase('iam')}:\\*|${anyCase('iam')}:(?:${[...RESOURCE_TYPES.map(anyCase), '\\*'].join('|')}):` +
+  '[^\\s\\u0000-\\u001f\\u007f-\\u009f]{1,200})$';
 
 /** One set of these, and none of `others` (`set_groups` alone, or `add_…`/`remove_…`). */
 function exclusive(alone: string, others: string[]): SchemaObject {

@@ -14,7 +14,7 @@ export class UpdateProfileDto {
   @ApiProperty({
     required: false,
     oneOf: [
-      { type: 'string', format: 'email', maxLength: 100, nullable: true },
+      { type: 'string', format: 'email', minLength: 1, maxLength: 100, nullable: true },
       { type: 'string', enum: [''] },
     ],
     example: 'mary.jane@doe.net',
