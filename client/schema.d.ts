@@ -4,6 +4,58 @@
  */
 
 export interface paths {
+    "/api/v1/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List groups
+         * @description Lists the items on which the caller has `iam:ListGroups` (`iam:group:<name>`); an empty list when none.
+         */
+        get: operations["listGroups"];
+        put?: never;
+        /**
+         * Create a group (members need iam:UpdateGroupMembers, roles iam:UpdateGroupRoles on it too)
+         * @description Requires `iam:CreateGroup` on `iam:group:<name>`.
+         */
+        post: operations["createGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a group with its users, service accounts and roles
+         * @description Requires `iam:GetGroup` on `iam:group:{name}`.
+         */
+        get: operations["getGroup"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a group with its memberships and role bindings
+         * @description Requires `iam:DeleteGroup` on `iam:group:{name}`.
+         */
+        delete: operations["deleteGroup"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a group (members need iam:UpdateGroupMembers, roles iam:UpdateGroupRoles on it too)
+         * @description Requires `iam:UpdateGroup` on `iam:group:{name}`.
+         */
+        patch: operations["updateGroup"];
+        trace?: never;
+    };
     "/api/v1/login": {
         parameters: {
             query?: never;
@@ -17,7 +69,7 @@ export interface paths {
          * Sign in with a user name and password
          * @description Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax). Rate-limited per client address and per user name; after IAM_LOCKOUT_THRESHOLD wrong passwords the account is locked for IAM_LOCKOUT_MINUTES (answered like a wrong password).
          */
-        post: operations["LoginController_login"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -37,235 +89,11 @@ export interface paths {
          * End the current session and clear the cookie
          * @description Self-service: any signed-in user, about themself. Not for service accounts.
          */
-        post: operations["SessionsController_logout"];
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/me/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * End every session of the signed-in user, this one included, and clear the cookie
-         * @description Self-service: any signed-in user, about themself. Not for service accounts.
-         */
-        delete: operations["SessionsController_endAll"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/me/password": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Change the signed-in user's password; ends their other sessions
-         * @description Self-service: any signed-in user, about themself. Not for service accounts.
-         */
-        put: operations["PasswordsController_changeOwn"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/{name}/password": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Set a user's password; ends all of that user's sessions
-         * @description Requires `iam:SetUserPassword` on `iam:user:{name}`.
-         */
-        put: operations["PasswordsController_set"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List users
-         * @description Lists the items on which the caller has `iam:ListUsers` (`iam:user:<name>`); an empty list when none.
-         */
-        get: operations["UsersController_list"];
-        put?: never;
-        /**
-         * Create a user
-         * @description Requires `iam:CreateUser` on `iam:user:<name>`.
-         */
-        post: operations["UsersController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The signed-in user
-         * @description Self-service: any signed-in user, about themself. Not for service accounts.
-         */
-        get: operations["UsersController_me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/{name}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get a user
-         * @description Requires `iam:GetUser` on `iam:user:{name}`.
-         */
-        get: operations["UsersController_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete a user with its profile, settings, sessions and memberships
-         * @description Requires `iam:DeleteUser` on `iam:user:{name}`.
-         */
-        delete: operations["UsersController_delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Update a user (display name, metadata)
-         * @description Requires `iam:UpdateUser` on `iam:user:{name}`.
-         */
-        patch: operations["UsersController_update"];
-        trace?: never;
-    };
-    "/api/v1/users/{name}/lockout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Lift the lockout of a user (after repeated wrong passwords) and forget its failed attempts
-         * @description Requires `iam:UnlockUser` on `iam:user:{name}`.
-         */
-        delete: operations["UsersController_unlock"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/{name}/groups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Change the groups of a user (needs iam:UpdateGroupMembers on each group touched too)
-         * @description Requires `iam:SetUserGroups` on `iam:user:{name}`.
-         */
-        put: operations["UsersController_setGroups"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/groups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List groups
-         * @description Lists the items on which the caller has `iam:ListGroups` (`iam:group:<name>`); an empty list when none.
-         */
-        get: operations["GroupsController_list"];
-        put?: never;
-        /**
-         * Create a group (members need iam:UpdateGroupMembers, roles iam:UpdateGroupRoles on it too)
-         * @description Requires `iam:CreateGroup` on `iam:group:<name>`.
-         */
-        post: operations["GroupsController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/groups/{name}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get a group with its users, service accounts and roles
-         * @description Requires `iam:GetGroup` on `iam:group:{name}`.
-         */
-        get: operations["GroupsController_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete a group with its memberships and role bindings
-         * @description Requires `iam:DeleteGroup` on `iam:group:{name}`.
-         */
-        delete: operations["GroupsController_delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Update a group (members need iam:UpdateGroupMembers, roles iam:UpdateGroupRoles on it too)
-         * @description Requires `iam:UpdateGroup` on `iam:group:{name}`.
-         */
-        patch: operations["GroupsController_update"];
         trace?: never;
     };
     "/api/v1/roles": {
@@ -279,13 +107,13 @@ export interface paths {
          * List roles
          * @description Lists the items on which the caller has `iam:ListRoles` (`iam:role:<name>`); an empty list when none.
          */
-        get: operations["RolesController_list"];
+        get: operations["listRoles"];
         put?: never;
         /**
          * Create a role
          * @description Requires `iam:CreateRole` on `iam:role:<name>`.
          */
-        post: operations["RolesController_create"];
+        post: operations["createRole"];
         delete?: never;
         options?: never;
         head?: never;
@@ -303,21 +131,21 @@ export interface paths {
          * Get a role with its policy
          * @description Requires `iam:GetRole` on `iam:role:{name}`.
          */
-        get: operations["RolesController_get"];
+        get: operations["getRole"];
         put?: never;
         post?: never;
         /**
          * Delete a role; it is unbound from its groups
          * @description Requires `iam:DeleteRole` on `iam:role:{name}`.
          */
-        delete: operations["RolesController_delete"];
+        delete: operations["deleteRole"];
         options?: never;
         head?: never;
         /**
          * Update a role; `policy` replaces the whole policy
          * @description Requires `iam:UpdateRole` on `iam:role:{name}`.
          */
-        patch: operations["RolesController_update"];
+        patch: operations["updateRole"];
         trace?: never;
     };
     "/api/v1/roles/{name}/policy": {
@@ -333,7 +161,7 @@ export interface paths {
          * Append one statement to a role's policy
          * @description Requires `iam:UpdateRole` on `iam:role:{name}`.
          */
-        post: operations["RolesController_appendStatement"];
+        post: operations["appendRolePolicyStatement"];
         delete?: never;
         options?: never;
         head?: never;
@@ -351,13 +179,13 @@ export interface paths {
          * List service accounts
          * @description Lists the items on which the caller has `iam:ListServiceAccounts` (`iam:service-account:<name>`); an empty list when none.
          */
-        get: operations["ServiceAccountsController_list"];
+        get: operations["listServiceAccounts"];
         put?: never;
         /**
          * Create a service account; the answer carries its token, shown this once
          * @description Requires `iam:CreateServiceAccount` on `iam:service-account:<name>`.
          */
-        post: operations["ServiceAccountsController_create"];
+        post: operations["createServiceAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -375,21 +203,21 @@ export interface paths {
          * Get a service account
          * @description Requires `iam:GetServiceAccount` on `iam:service-account:{name}`.
          */
-        get: operations["ServiceAccountsController_get"];
+        get: operations["getServiceAccount"];
         put?: never;
         post?: never;
         /**
          * Delete a service account; its token stops working at once
          * @description Requires `iam:DeleteServiceAccount` on `iam:service-account:{name}`.
          */
-        delete: operations["ServiceAccountsController_delete"];
+        delete: operations["deleteServiceAccount"];
         options?: never;
         head?: never;
         /**
          * Update a service account (display name, description, metadata)
          * @description Requires `iam:UpdateServiceAccount` on `iam:service-account:{name}`.
          */
-        patch: operations["ServiceAccountsController_update"];
+        patch: operations["updateServiceAccount"];
         trace?: never;
     };
     "/api/v1/service-accounts/{name}/groups": {
@@ -404,7 +232,7 @@ export interface paths {
          * Change the groups of a service account (needs iam:UpdateGroupMembers on each group touched too)
          * @description Requires `iam:SetServiceAccountGroups` on `iam:service-account:{name}`.
          */
-        put: operations["ServiceAccountsController_setGroups"];
+        put: operations["setServiceAccountGroups"];
         post?: never;
         delete?: never;
         options?: never;
@@ -425,7 +253,203 @@ export interface paths {
          * Issue a new token; the old one is refused from this moment
          * @description Requires `iam:RenewServiceAccountToken` on `iam:service-account:{name}`.
          */
-        post: operations["ServiceAccountsController_renewToken"];
+        post: operations["renewServiceAccountToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users
+         * @description Lists the items on which the caller has `iam:ListUsers` (`iam:user:<name>`); an empty list when none.
+         */
+        get: operations["listUsers"];
+        put?: never;
+        /**
+         * Create a user
+         * @description Requires `iam:CreateUser` on `iam:user:<name>`.
+         */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in user
+         * @description Self-service: any signed-in user, about themself. Not for service accounts.
+         */
+        get: operations["getCurrentUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the signed-in user's password; ends their other sessions
+         * @description Self-service: any signed-in user, about themself. Not for service accounts.
+         */
+        put: operations["changeOwnPassword"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End every session of the signed-in user, this one included, and clear the cookie
+         * @description Self-service: any signed-in user, about themself. Not for service accounts.
+         */
+        delete: operations["endOwnSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in user's settings, defaults filled in
+         * @description Self-service: any signed-in user, about themself. Not for service accounts.
+         */
+        get: operations["getOwnSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the signed-in user's settings; absent fields stay as they are
+         * @description Self-service: any signed-in user, about themself. Not for service accounts.
+         */
+        patch: operations["updateOwnSettings"];
+        trace?: never;
+    };
+    "/api/v1/users/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a user
+         * @description Requires `iam:GetUser` on `iam:user:{name}`.
+         */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user with its profile, settings, sessions and memberships
+         * @description Requires `iam:DeleteUser` on `iam:user:{name}`.
+         */
+        delete: operations["deleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a user (display name, metadata)
+         * @description Requires `iam:UpdateUser` on `iam:user:{name}`.
+         */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/api/v1/users/{name}/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the groups of a user (needs iam:UpdateGroupMembers on each group touched too)
+         * @description Requires `iam:SetUserGroups` on `iam:user:{name}`.
+         */
+        put: operations["setUserGroups"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{name}/lockout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift the lockout of a user (after repeated wrong passwords) and forget its failed attempts
+         * @description Requires `iam:UnlockUser` on `iam:user:{name}`.
+         */
+        delete: operations["unlockUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{name}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a user's password; ends all of that user's sessions
+         * @description Requires `iam:SetUserPassword` on `iam:user:{name}`.
+         */
+        put: operations["setUserPassword"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -449,31 +473,7 @@ export interface paths {
          * Update a user's profile (`me` for the signed-in user)
          * @description Requires `iam:UpdateUserProfile` on `iam:user:{name}`. A user may always do this to themself.
          */
-        patch: operations["ProfilesController_update"];
-        trace?: never;
-    };
-    "/api/v1/users/me/settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The signed-in user's settings, defaults filled in
-         * @description Self-service: any signed-in user, about themself. Not for service accounts.
-         */
-        get: operations["SettingsController_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change the signed-in user's settings; absent fields stay as they are
-         * @description Self-service: any signed-in user, about themself. Not for service accounts.
-         */
-        patch: operations["SettingsController_update"];
+        patch: operations["updateUserProfile"];
         trace?: never;
     };
     "/health": {
@@ -484,7 +484,7 @@ export interface paths {
             cookie?: never;
         };
         /** Public. 200 when the database answers; otherwise 503 with the error body, `failed_checks` naming what failed. */
-        get: operations["HealthController_check"];
+        get: operations["checkHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -497,11 +497,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        LoginDto: {
-            /** @example mary.jane@doe.net */
-            username: string;
-            /** @example correct horse battery staple */
-            password: string;
+        ChangeOwnPasswordDto: {
+            /** @example old horse battery staple */
+            current_password: string;
+            /**
+             * @description At least 8 characters.
+             * @example correct horse battery staple
+             */
+            new_password: string;
         };
         CompactGroupDto: {
             /**
@@ -518,9 +521,13 @@ export interface components {
             display_name: string;
             /** @example iam:group:platform-admins */
             lrn: string;
-            /** @example 0b0f2c1e-8d8a-4a4e-9a49-2f1f9c1f6b7e */
+            /**
+             * Format: uuid
+             * @example 0b0f2c1e-8d8a-4a4e-9a49-2f1f9c1f6b7e
+             */
             id: string;
             /**
+             * Format: date-time
              * @description ISO-8601.
              * @example 2026-11-28T17:40:56.000Z
              */
@@ -545,192 +552,48 @@ export interface components {
              */
             role_count: number;
         };
-        UserProfileDto: {
-            /** @example Mary Jane Watson */
-            full_name: string | null;
-            /** @example mary.jane@doe.net */
-            email_address: string | null;
-        };
-        UserDto: {
-            /**
-             * Format: date-time
-             * @description The last time the user called the API; null before the first call.
-             */
-            last_seen_at: string | null;
-            /**
-             * @example {
-             *       "team": "platform"
-             *     }
-             */
+        CompactRoleDto: {
             metadata: {
                 [key: string]: string;
             };
-            /**
-             * Format: date-time
-             * @description Until when sign-in and password change are refused after repeated wrong passwords; null when not locked.
-             *     Present only for administrators and callers allowed `iam:UnlockUser` on the user.
-             * @example null
-             */
-            locked_until?: string | null;
-            /** @example mary.jane@doe.net */
+            /** @example user-managers */
             name: string;
-            /** @example Mary Jane */
+            /** @example User managers */
             display_name: string;
-            /** @example iam:user:mary.jane@doe.net */
+            /** @example iam:role:user-managers */
             lrn: string;
-            /** @example 5f1d7c0e-3b7a-4a53-9a38-7a3f0e9c2b11 */
+            /** Format: uuid */
             id: string;
             /**
+             * Format: date-time
              * @description ISO-8601.
              * @example 2026-11-28T17:40:56.000Z
              */
             created_at: string;
-            groups: components["schemas"]["CompactGroupDto"][];
-            profile: components["schemas"]["UserProfileDto"];
-            /** @description True when the user is an administrator (IAM_ADMINISTRATORS). */
-            is_admin: boolean;
-        };
-        InvalidFieldDto: {
-            /** @enum {string} */
-            error: "required" | "unknown_field" | "invalid_type" | "too_short" | "too_long" | "too_many" | "invalid_format" | "invalid_value" | "reserved" | "incorrect" | "not_found" | "conflicting";
-            /** @description The request field, as named in the request (`display_name`, `metadata`, `add_to_groups`). */
-            name: string;
-            /** @description Human-readable explanation. */
-            title: string;
-        };
-        ErrorResponseDto: {
+            /** @example Manage users, except the root-* ones */
+            description: string;
             /**
-             * @example bad_request
-             * @enum {string}
+             * @description Number of statements in the policy.
+             * @example 2
              */
-            type: "bad_request" | "unauthorised" | "forbidden" | "not_found" | "request_timeout" | "conflict" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "request_header_fields_too_large" | "service_unavailable" | "internal";
-            /**
-             * @description Human-readable summary.
-             * @example Request validation failed
-             */
-            title: string;
-            /**
-             * @description The HTTP status, repeated.
-             * @example 400
-             */
-            status: number;
-            /** @description One entry per invalid request field (validation errors only). */
-            invalid_fields?: components["schemas"]["InvalidFieldDto"][];
-            /**
-             * @description The health checks that failed (`GET /health` only).
-             * @example [
-             *       "database"
-             *     ]
-             */
-            failed_checks?: string[];
-            /**
-             * @description Matches the `X-Request-Id` response header.
-             * @example 3f6c1f7e-1d9e-4a55-8d0e-4a3f6b1c2d3e
-             */
-            request_id: string;
-        };
-        ChangeOwnPasswordDto: {
-            /** @example old horse battery staple */
-            current_password: string;
-            /**
-             * @description At least 8 characters.
-             * @example correct horse battery staple
-             */
-            new_password: string;
-        };
-        SetPasswordDto: {
-            /**
-             * @description At least 8 characters.
-             * @example correct horse battery staple
-             */
-            password: string;
-        };
-        UserListDto: {
-            items: components["schemas"]["UserDto"][];
-        };
-        CreateUserDto: {
-            /**
-             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
-             * @example {
-             *       "team": "platform",
-             *       "cost_center": "cc-1234"
-             *     }
-             */
-            metadata?: {
-                [key: string]: string;
-            };
-            /**
-             * @description Unique without regard to case, stored as given once width-mapped and in NFC (so `josé` typed either way
-             *     is one name). 1–100 characters: letters, digits, combining marks and printable ASCII except ":" and "/";
-             *     no whitespace, invisible or default-ignorable characters; no confusable mix of scripts (`аlice` with a
-             *     Cyrillic а). Not "me" (400), nor "admin", the built-in service account's name (409). E-mail-like names
-             *     are fine.
-             * @example mary.jane@doe.net
-             */
-            name: string;
-            /**
-             * @description Defaults to `name`.
-             * @example Mary Jane
-             */
-            display_name?: string;
-        };
-        UpdateUserDto: {
-            /**
-             * @description Defaults to `name`.
-             * @example Mary Jane
-             */
-            display_name?: string;
-            /**
-             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8). Absent keys stay; a null value deletes its key; other values replace.
-             * @example {
-             *       "team": "platform",
-             *       "cost_center": "cc-1234"
-             *     }
-             */
-            metadata?: {
-                [key: string]: string | null;
-            };
-        };
-        SetGroupsDto: {
-            /**
-             * @example [
-             *       "platform-admins"
-             *     ]
-             */
-            add_to_groups?: string[];
-            /**
-             * @example [
-             *       "interns"
-             *     ]
-             */
-            remove_from_groups?: string[];
-            /**
-             * @example [
-             *       "platform-admins",
-             *       "on-call"
-             *     ]
-             */
-            set_groups?: string[];
-        };
-        GroupListDto: {
-            items: components["schemas"]["CompactGroupDto"][];
+            policy_length: number;
         };
         CreateGroupDto: {
-            /**
-             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
-             * @example {
-             *       "team": "platform",
-             *       "cost_center": "cc-1234"
-             *     }
-             */
-            metadata?: {
-                [key: string]: string;
-            };
             /**
              * @description Unique; 1–63 lower-case letters, digits or hyphens.
              * @example platform-admins
              */
             name: string;
+            /**
+             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
+             * @example {
+             *       "team": "platform",
+             *       "cost_center": "cc-1234"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            };
             /**
              * @description Defaults to `name`.
              * @example Platform administrators
@@ -758,38 +621,120 @@ export interface components {
              */
             roles?: string[];
         };
-        GroupMemberDto: {
-            /** @example alice */
+        CreateRoleDto: {
+            /**
+             * @description Unique; 1–63 lower-case letters, digits or hyphens.
+             * @example user-managers
+             */
             name: string;
-            /** @example Alice */
-            display_name: string;
-            /** @example iam:user:alice */
-            lrn: string;
-            id: string;
-        };
-        CompactRoleDto: {
-            metadata: {
+            /** @description Statements; empty when absent. */
+            policy?: components["schemas"]["PolicyStatementDto"][];
+            /**
+             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
+             * @example {
+             *       "team": "platform",
+             *       "cost_center": "cc-1234"
+             *     }
+             */
+            metadata?: {
                 [key: string]: string;
             };
-            /** @example user-managers */
-            name: string;
-            /** @example User managers */
-            display_name: string;
-            /** @example iam:role:user-managers */
-            lrn: string;
-            id: string;
             /**
-             * @description ISO-8601.
-             * @example 2026-11-28T17:40:56.000Z
+             * @description Defaults to `name`.
+             * @example User managers
              */
-            created_at: string;
+            display_name?: string;
             /** @example Manage users, except the root-* ones */
-            description: string;
+            description?: string;
+        };
+        CreateServiceAccountDto: {
             /**
-             * @description Number of statements in the policy.
-             * @example 2
+             * @description Unique among users and service accounts; 1–63 lower-case letters, digits or hyphens.
+             * @example ci-deployer
              */
-            policy_length: number;
+            name: string;
+            /**
+             * Format: date-time
+             * @description An RFC 3339 date-time with a time zone (`Z` or `±hh:mm`; fractional seconds allowed, read to the
+             *     millisecond; a date alone is refused), in the future. Absent: the token never expires (unless
+             *     IAM_SA_TOKEN_MAX_TTL_DAYS).
+             * @example 2027-06-30T00:00:00Z
+             */
+            token_expires_at?: string;
+            /**
+             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
+             * @example {
+             *       "team": "platform",
+             *       "cost_center": "cc-1234"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Defaults to `name`.
+             * @example CI deployer
+             */
+            display_name?: string;
+            /** @example Deploys from CI */
+            description?: string;
+        };
+        CreateUserDto: {
+            /**
+             * @description Unique without regard to case, stored as given once width-mapped and in NFC (so `josé` typed either way
+             *     is one name). 1–100 characters: letters, digits, combining marks and printable ASCII except ":" and "/";
+             *     no whitespace, invisible or default-ignorable characters; no confusable mix of scripts (`аlice` with a
+             *     Cyrillic а). Not "me" (400), nor "admin", the built-in service account's name (409). E-mail-like names
+             *     are fine.
+             * @example mary.jane@doe.net
+             */
+            name: string;
+            /**
+             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
+             * @example {
+             *       "team": "platform",
+             *       "cost_center": "cc-1234"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Defaults to `name`.
+             * @example Mary Jane
+             */
+            display_name?: string;
+        };
+        ErrorResponseDto: {
+            /**
+             * @example bad_request
+             * @enum {string}
+             */
+            type: "bad_request" | "unauthorised" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "payload_too_large" | "unsupported_media_type" | "too_many_requests" | "request_header_fields_too_large" | "service_unavailable" | "internal";
+            /**
+             * @description Human-readable summary.
+             * @example Request validation failed
+             */
+            title: string;
+            /**
+             * @description The HTTP status, repeated.
+             * @example 400
+             */
+            status: number;
+            /** @description One entry per invalid request field (validation errors only). */
+            invalid_fields?: components["schemas"]["InvalidFieldDto"][];
+            /**
+             * @description The health checks that failed (`GET /health` only).
+             * @example [
+             *       "database"
+             *     ]
+             */
+            failed_checks?: string[];
+            /**
+             * @description Matches the `X-Request-Id` response header.
+             * @example 3f6c1f7e-1d9e-4a55-8d0e-4a3f6b1c2d3e
+             */
+            request_id: string;
         };
         GroupDto: {
             /**
@@ -806,9 +751,13 @@ export interface components {
             display_name: string;
             /** @example iam:group:platform-admins */
             lrn: string;
-            /** @example 0b0f2c1e-8d8a-4a4e-9a49-2f1f9c1f6b7e */
+            /**
+             * Format: uuid
+             * @example 0b0f2c1e-8d8a-4a4e-9a49-2f1f9c1f6b7e
+             */
             id: string;
             /**
+             * Format: date-time
              * @description ISO-8601.
              * @example 2026-11-28T17:40:56.000Z
              */
@@ -835,6 +784,241 @@ export interface components {
             users: components["schemas"]["GroupMemberDto"][];
             service_accounts: components["schemas"]["GroupMemberDto"][];
             roles: components["schemas"]["CompactRoleDto"][];
+        };
+        GroupListDto: {
+            items: components["schemas"]["CompactGroupDto"][];
+        };
+        GroupMemberDto: {
+            /** @example alice */
+            name: string;
+            /** @example Alice */
+            display_name: string;
+            /** @example iam:user:alice */
+            lrn: string;
+            /** Format: uuid */
+            id: string;
+        };
+        InvalidFieldDto: {
+            /** @enum {string} */
+            error: "required" | "unknown_field" | "invalid_type" | "too_short" | "too_long" | "too_many" | "invalid_format" | "invalid_value" | "reserved" | "incorrect" | "not_found" | "conflicting";
+            /** @description The request field, as named in the request (`display_name`, `metadata`, `add_to_groups`). */
+            name: string;
+            /** @description Human-readable explanation. */
+            title: string;
+        };
+        LoginDto: {
+            /** @example mary.jane@doe.net */
+            username: string;
+            /** @example correct horse battery staple */
+            password: string;
+        };
+        PolicyStatementDto: {
+            /**
+             * @example allow
+             * @enum {string}
+             */
+            effect: "allow" | "deny";
+            /**
+             * @description Actions: `service:Operation` (`iam:DeleteUser`), `service:*`, or `*`.
+             * @example [
+             *       "iam:GetUser",
+             *       "iam:ListUsers"
+             *     ]
+             */
+            action: ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole") | ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole")[];
+            /**
+             * @description LRN patterns: `*`, or `iam:<user|group|service-account|role|*>:<name>` where `*` matches any run of characters.
+             * @example iam:user:ops-*
+             */
+            resource: string | string[];
+        };
+        PolicyStatementResponseDto: {
+            /** @enum {string} */
+            effect: "allow" | "deny";
+            /**
+             * @example [
+             *       "iam:*"
+             *     ]
+             */
+            action: string[];
+            /**
+             * @example [
+             *       "iam:user:*"
+             *     ]
+             */
+            resource: string[];
+        };
+        RenewTokenDto: {
+            /**
+             * Format: date-time
+             * @description An RFC 3339 date-time with a time zone (`Z` or `±hh:mm`; fractional seconds allowed, read to the
+             *     millisecond; a date alone is refused), in the future. Absent: the new token never expires (unless
+             *     IAM_SA_TOKEN_MAX_TTL_DAYS).
+             * @example 2027-06-30T00:00:00Z
+             */
+            token_expires_at?: string;
+        };
+        RoleDto: {
+            metadata: {
+                [key: string]: string;
+            };
+            /** @example user-managers */
+            name: string;
+            /** @example User managers */
+            display_name: string;
+            /** @example iam:role:user-managers */
+            lrn: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601.
+             * @example 2026-11-28T17:40:56.000Z
+             */
+            created_at: string;
+            /** @example Manage users, except the root-* ones */
+            description: string;
+            /**
+             * @description Number of statements in the policy.
+             * @example 2
+             */
+            policy_length: number;
+            policy: components["schemas"]["PolicyStatementResponseDto"][];
+        };
+        RoleListDto: {
+            items: components["schemas"]["CompactRoleDto"][];
+        };
+        ServiceAccountDto: {
+            /**
+             * Format: date-time
+             * @description Null: the token never expires.
+             */
+            token_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description The last time the account called the API; null before.
+             */
+            last_seen_at: string | null;
+            metadata: {
+                [key: string]: string;
+            };
+            /** @example ci-deployer */
+            name: string;
+            /** @example CI deployer */
+            display_name: string;
+            /** @example iam:service-account:ci-deployer */
+            lrn: string;
+            /**
+             * Format: uuid
+             * @example 9c2b1f0e-3b7a-4a53-9a38-7a3f0e5f1d7c
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601.
+             * @example 2026-11-28T17:40:56.000Z
+             */
+            created_at: string;
+            /** @example Deploys from CI */
+            description: string;
+            groups: components["schemas"]["CompactGroupDto"][];
+            token_expired: boolean;
+            is_admin: boolean;
+        };
+        ServiceAccountListDto: {
+            items: components["schemas"]["ServiceAccountDto"][];
+        };
+        ServiceAccountWithTokenDto: {
+            /**
+             * Format: date-time
+             * @description Null: the token never expires.
+             */
+            token_expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description The last time the account called the API; null before.
+             */
+            last_seen_at: string | null;
+            metadata: {
+                [key: string]: string;
+            };
+            /** @example ci-deployer */
+            name: string;
+            /** @example CI deployer */
+            display_name: string;
+            /** @example iam:service-account:ci-deployer */
+            lrn: string;
+            /**
+             * Format: uuid
+             * @example 9c2b1f0e-3b7a-4a53-9a38-7a3f0e5f1d7c
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601.
+             * @example 2026-11-28T17:40:56.000Z
+             */
+            created_at: string;
+            /** @example Deploys from CI */
+            description: string;
+            groups: components["schemas"]["CompactGroupDto"][];
+            token_expired: boolean;
+            is_admin: boolean;
+            /**
+             * @description The bearer token. Shown this once: only its hash is stored.
+             * @example iamsa_3kVb9TQw0mZ2xY7LrN5pD8sJ1aHfC4eGuK6oWiR0b1c2D3
+             */
+            token: string;
+        };
+        SetGroupsDto: {
+            /**
+             * @example [
+             *       "platform-admins"
+             *     ]
+             */
+            add_to_groups?: string[];
+            /**
+             * @example [
+             *       "interns"
+             *     ]
+             */
+            remove_from_groups?: string[];
+            /**
+             * @example [
+             *       "platform-admins",
+             *       "on-call"
+             *     ]
+             */
+            set_groups?: string[];
+        } & (unknown | unknown);
+        SetPasswordDto: {
+            /**
+             * @description At least 8 characters.
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        SettingsDto: {
+            /**
+             * @example system
+             * @enum {string}
+             */
+            theme: "light" | "dark" | "system";
+            /**
+             * @example monday
+             * @enum {string}
+             */
+            week_start: "monday" | "saturday" | "sunday";
+            /**
+             * @description IANA time-zone name.
+             * @example Europe/Paris
+             */
+            timezone: string;
+            /**
+             * @description BCP 47 language tag.
+             * @example en-GB
+             */
+            language: string;
         };
         UpdateGroupDto: {
             /**
@@ -881,96 +1065,15 @@ export interface components {
              *     ]
              */
             set_members?: string[];
-        };
-        RoleListDto: {
-            items: components["schemas"]["CompactRoleDto"][];
-        };
-        PolicyStatementDto: {
+        } & (unknown | unknown);
+        UpdateProfileDto: {
+            /** @example Mary Jane Watson */
+            full_name?: string | null;
             /**
-             * @example allow
-             * @enum {string}
+             * @description An e-mail address; `""` or `null` clears it.
+             * @example mary.jane@doe.net
              */
-            effect: "allow" | "deny";
-            /**
-             * @description Actions: `service:Operation` (`iam:DeleteUser`), `service:*`, or `*`.
-             * @example [
-             *       "iam:GetUser",
-             *       "iam:ListUsers"
-             *     ]
-             */
-            action: string | string[];
-            /**
-             * @description LRN patterns: `*`, or `iam:<user|group|service-account|role|*>:<name>` where `*` matches any run of characters.
-             * @example iam:user:ops-*
-             */
-            resource: string | string[];
-        };
-        CreateRoleDto: {
-            /** @description Statements; empty when absent. */
-            policy?: components["schemas"]["PolicyStatementDto"][];
-            /**
-             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
-             * @example {
-             *       "team": "platform",
-             *       "cost_center": "cc-1234"
-             *     }
-             */
-            metadata?: {
-                [key: string]: string;
-            };
-            /**
-             * @description Unique; 1–63 lower-case letters, digits or hyphens.
-             * @example user-managers
-             */
-            name: string;
-            /**
-             * @description Defaults to `name`.
-             * @example User managers
-             */
-            display_name?: string;
-            /** @example Manage users, except the root-* ones */
-            description?: string;
-        };
-        PolicyStatementResponseDto: {
-            /** @enum {string} */
-            effect: "allow" | "deny";
-            /**
-             * @example [
-             *       "iam:*"
-             *     ]
-             */
-            action: string[];
-            /**
-             * @example [
-             *       "iam:user:*"
-             *     ]
-             */
-            resource: string[];
-        };
-        RoleDto: {
-            metadata: {
-                [key: string]: string;
-            };
-            /** @example user-managers */
-            name: string;
-            /** @example User managers */
-            display_name: string;
-            /** @example iam:role:user-managers */
-            lrn: string;
-            id: string;
-            /**
-             * @description ISO-8601.
-             * @example 2026-11-28T17:40:56.000Z
-             */
-            created_at: string;
-            /** @example Manage users, except the root-* ones */
-            description: string;
-            /**
-             * @description Number of statements in the policy.
-             * @example 2
-             */
-            policy_length: number;
-            policy: components["schemas"]["PolicyStatementResponseDto"][];
+            email_address?: (string | null) | "";
         };
         UpdateRoleDto: {
             /** @description Statements; empty when absent. */
@@ -993,112 +1096,6 @@ export interface components {
                 [key: string]: string | null;
             };
         };
-        ServiceAccountDto: {
-            /**
-             * Format: date-time
-             * @description Null: the token never expires.
-             */
-            token_expires_at: string | null;
-            /**
-             * Format: date-time
-             * @description The last time the account called the API; null before.
-             */
-            last_seen_at: string | null;
-            metadata: {
-                [key: string]: string;
-            };
-            /** @example ci-deployer */
-            name: string;
-            /** @example CI deployer */
-            display_name: string;
-            /** @example iam:service-account:ci-deployer */
-            lrn: string;
-            /** @example 9c2b1f0e-3b7a-4a53-9a38-7a3f0e5f1d7c */
-            id: string;
-            /**
-             * @description ISO-8601.
-             * @example 2026-11-28T17:40:56.000Z
-             */
-            created_at: string;
-            /** @example Deploys from CI */
-            description: string;
-            groups: components["schemas"]["CompactGroupDto"][];
-            token_expired: boolean;
-            is_admin: boolean;
-        };
-        ServiceAccountListDto: {
-            items: components["schemas"]["ServiceAccountDto"][];
-        };
-        CreateServiceAccountDto: {
-            /**
-             * Format: date-time
-             * @description An RFC 3339 date-time with a time zone (`Z` or `±hh:mm`; fractional seconds allowed, read to the
-             *     millisecond; a date alone is refused), in the future. Absent: the token never expires (unless
-             *     IAM_SA_TOKEN_MAX_TTL_DAYS).
-             * @example 2027-06-30T00:00:00Z
-             */
-            token_expires_at?: string;
-            /**
-             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8).
-             * @example {
-             *       "team": "platform",
-             *       "cost_center": "cc-1234"
-             *     }
-             */
-            metadata?: {
-                [key: string]: string;
-            };
-            /**
-             * @description Unique among users and service accounts; 1–63 lower-case letters, digits or hyphens.
-             * @example ci-deployer
-             */
-            name: string;
-            /**
-             * @description Defaults to `name`.
-             * @example CI deployer
-             */
-            display_name?: string;
-            /** @example Deploys from CI */
-            description?: string;
-        };
-        ServiceAccountWithTokenDto: {
-            /**
-             * Format: date-time
-             * @description Null: the token never expires.
-             */
-            token_expires_at: string | null;
-            /**
-             * Format: date-time
-             * @description The last time the account called the API; null before.
-             */
-            last_seen_at: string | null;
-            metadata: {
-                [key: string]: string;
-            };
-            /** @example ci-deployer */
-            name: string;
-            /** @example CI deployer */
-            display_name: string;
-            /** @example iam:service-account:ci-deployer */
-            lrn: string;
-            /** @example 9c2b1f0e-3b7a-4a53-9a38-7a3f0e5f1d7c */
-            id: string;
-            /**
-             * @description ISO-8601.
-             * @example 2026-11-28T17:40:56.000Z
-             */
-            created_at: string;
-            /** @example Deploys from CI */
-            description: string;
-            groups: components["schemas"]["CompactGroupDto"][];
-            token_expired: boolean;
-            is_admin: boolean;
-            /**
-             * @description The bearer token. Shown this once: only its hash is stored.
-             * @example iamsa_3kVb9TQw0mZ2xY7LrN5pD8sJ1aHfC4eGuK6oWiR0b1c2D3
-             */
-            token: string;
-        };
         UpdateServiceAccountDto: {
             /**
              * @description Defaults to `name`.
@@ -1118,73 +1115,505 @@ export interface components {
                 [key: string]: string | null;
             };
         };
-        RenewTokenDto: {
-            /**
-             * Format: date-time
-             * @description An RFC 3339 date-time with a time zone (`Z` or `±hh:mm`; fractional seconds allowed, read to the
-             *     millisecond; a date alone is refused), in the future. Absent: the new token never expires (unless
-             *     IAM_SA_TOKEN_MAX_TTL_DAYS).
-             * @example 2027-06-30T00:00:00Z
-             */
-            token_expires_at?: string;
-        };
-        UpdateProfileDto: {
-            /** @example Mary Jane Watson */
-            full_name?: string | null;
-            /**
-             * Format: email
-             * @example mary.jane@doe.net
-             */
-            email_address?: string | null;
-        };
-        SettingsDto: {
-            /**
-             * @example system
-             * @enum {string}
-             */
-            theme: "light" | "dark" | "system";
-            /**
-             * @example monday
-             * @enum {string}
-             */
-            week_start: "monday" | "saturday" | "sunday";
-            /**
-             * @description IANA time-zone name.
-             * @example Europe/Paris
-             */
-            timezone: string;
-            /**
-             * @description BCP 47 language tag.
-             * @example en-GB
-             */
-            language: string;
-        };
         UpdateSettingsDto: {
             /** @enum {string} */
             theme?: "light" | "dark" | "system";
-            /** @enum {string} */
-            week_start?: "monday" | "saturday" | "sunday";
             /**
-             * @description IANA time-zone name, e.g. "Europe/Paris" or "UTC".
+             * @description IANA time-zone name, e.g. "Europe/Paris" or "UTC", in any letter case (answered in its usual case); not an
+             *     offset such as "+01:00".
              * @example Europe/Paris
              */
             timezone?: string;
             /**
-             * @description BCP 47 language tag, e.g. "en", "en-GB", "pt-BR".
+             * @description A well-formed BCP 47 language tag, e.g. "en", "en-GB", "pt-BR" (answered in its canonical form, at most
+             *     35 characters).
              * @example en-GB
              */
             language?: string;
+            /** @enum {string} */
+            week_start?: "monday" | "saturday" | "sunday";
+        };
+        UpdateUserDto: {
+            /**
+             * @description Defaults to `name`.
+             * @example Mary Jane
+             */
+            display_name?: string;
+            /**
+             * @description Flat string→string map: at most 50 keys, keys 1–40 bytes, values at most 500 bytes (UTF-8). Absent keys stay; a null value deletes its key; other values replace.
+             * @example {
+             *       "team": "platform",
+             *       "cost_center": "cc-1234"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string | null;
+            };
+        };
+        UserDto: {
+            /**
+             * Format: date-time
+             * @description The last time the user called the API; null before the first call.
+             */
+            last_seen_at: string | null;
+            /**
+             * @example {
+             *       "team": "platform"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @description Until when sign-in and password change are refused after repeated wrong passwords; null when not locked.
+             *     Present only for administrators and callers allowed `iam:UnlockUser` on the user.
+             * @example null
+             */
+            locked_until?: string | null;
+            /** @example mary.jane@doe.net */
+            name: string;
+            /** @example Mary Jane */
+            display_name: string;
+            /** @example iam:user:mary.jane@doe.net */
+            lrn: string;
+            /**
+             * Format: uuid
+             * @example 5f1d7c0e-3b7a-4a53-9a38-7a3f0e9c2b11
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601.
+             * @example 2026-11-28T17:40:56.000Z
+             */
+            created_at: string;
+            groups: components["schemas"]["CompactGroupDto"][];
+            profile: components["schemas"]["UserProfileDto"];
+            /** @description True when the user is an administrator (IAM_ADMINISTRATORS). */
+            is_admin: boolean;
+        };
+        UserListDto: {
+            items: components["schemas"]["UserDto"][];
+        };
+        UserProfileDto: {
+            /** @example Mary Jane Watson */
+            full_name: string | null;
+            /** @example mary.jane@doe.net */
+            email_address: string | null;
         };
     };
-    responses: never;
+    responses: {
+        /** @description The database (or the rate-limit store) cannot serve the request now; `Retry-After` says when to retry */
+        DatabaseUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description No such resource */
+        GroupNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Unexpected error (logged with its stack, never shown) */
+        Internal: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description A request body was sent (this operation takes none): it is not a JSON object */
+        InvalidJson: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
+        InvalidJsonOrUnstorablePathParameter: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description A request body was sent (this operation takes none): it is larger than the limit (BODY_LIMIT, 100kb by default) */
+        PayloadTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description No such resource */
+        RoleNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description The caller may not do this */
+        SelfServiceOnly: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description The caller may not do this */
+        SelfServiceOnlyOrCrossSite: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description No such resource */
+        ServiceAccountNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Too many requests; `Retry-After` says when to try again */
+        TooManyFailedCredentials: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Missing, invalid or expired credentials */
+        UnauthenticatedOrSessionExpired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description A request body was sent (this operation takes none): it is not JSON */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description No such resource */
+        UserNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
+        ValidationFailedOrInvalidJson: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
+        ValidationFailedOrInvalidJsonOrUnstorablePathParameter: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+        /** @description The authentication scheme to use. */
+        "WWW-Authenticate": string;
+        /** @description The id of this request, in the logs and in `request_id` of an error body: the `X-Request-Id` sent (1–128 of `A–Z a–z 0–9 . _ : -`), or a new UUID. */
+        "X-Request-Id": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    LoginController_login: {
+    listGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupListDto"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    createGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGroupDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Named members or roles missing (nothing created) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The group name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    deleteGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The group name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    updateGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The group name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGroupDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+            /** @description Invalid body, or set_members combined with add/remove */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such group, or named members or roles missing (nothing changed) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -1200,23 +1629,21 @@ export interface operations {
             /** @description Signed in; the body is the user */
             200: {
                 headers: {
+                    /** @description The session: `session_id=<opaque id>; Path=/; Expires=…; HttpOnly; Secure; SameSite=Lax` */
+                    "Set-Cookie"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
+            400: components["responses"]["ValidationFailedOrInvalidJson"];
             /** @description Unknown user, wrong password or locked account (the same answer) */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1226,24 +1653,31 @@ export interface operations {
             /** @description Sent by a page of another site (cross-site protection) */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Too many requests (login-address, login-user); Retry-After says when to try again */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    SessionsController_logout: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -1252,33 +1686,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Ended; the cookie is cleared */
             204: {
                 headers: {
+                    /** @description Clears the session cookie: `session_id=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; …` */
+                    "Set-Cookie"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnlyOrCrossSite"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    SessionsController_endAll: {
+    listRoles: {
         parameters: {
             query?: never;
             header?: never;
@@ -1287,33 +1715,672 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleListDto"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    createRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRoleDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDto"];
+                };
+            };
+            /** @description Invalid body or policy (unknown action, bad resource) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The name is taken */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The role name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDto"];
+                };
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["RoleNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    deleteRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The role name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
             /** @description The caller may not do this */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            404: components["responses"]["RoleNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    PasswordsController_changeOwn: {
+    updateRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The role name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoleDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["RoleNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    appendRolePolicyStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The role name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyStatementDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["RoleNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    listServiceAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountListDto"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    createServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateServiceAccountDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountWithTokenDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The name is taken by a user or a service account */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service account name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountDto"];
+                };
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["ServiceAccountNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    deleteServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service account name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["ServiceAccountNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    updateServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service account name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateServiceAccountDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["ServiceAccountNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    setServiceAccountGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service account name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetGroupsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountDto"];
+                };
+            };
+            /** @description Invalid body, or set_groups combined with add/remove */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such account, or named groups missing (nothing changed) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    renewServiceAccountToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service account name, compared without regard to case. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenewTokenDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountWithTokenDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["ServiceAccountNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserListDto"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUserDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The name is taken (compared without regard to case) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnly"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    changeOwnPassword: {
         parameters: {
             query?: never;
             header?: never;
@@ -1329,6 +2396,7 @@ export interface operations {
             /** @description Changed */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1336,100 +2404,62 @@ export interface operations {
             /** @description Invalid body, or current_password is wrong (or the account is locked: the same answer) */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnlyOrCrossSite"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Too many requests (password-change); Retry-After says when to try again */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    PasswordsController_set: {
+    endOwnSessions: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                name: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SetPasswordDto"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Set */
+            /** @description Ended; the cookie is cleared */
             204: {
                 headers: {
+                    /** @description Clears the session cookie: `session_id=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; …` */
+                    "Set-Cookie"?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnlyOrCrossSite"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    UsersController_list: {
+    getOwnSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -1440,1410 +2470,24 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserListDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    UsersController_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateUserDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The name is taken (compared without regard to case) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    UsersController_me: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    UsersController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    UsersController_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    UsersController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateUserDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    UsersController_unlock: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    UsersController_setGroups: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SetGroupsDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description Invalid body, or set_groups combined with add/remove */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description No such user, or named groups missing (nothing changed) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    GroupsController_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GroupListDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    GroupsController_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateGroupDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GroupDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Named members or roles missing (nothing created) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The name is taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    GroupsController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GroupDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    GroupsController_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    GroupsController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateGroupDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GroupDto"];
-                };
-            };
-            /** @description Invalid body, or set_members combined with add/remove */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description No such group, or named members or roles missing (nothing changed) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    RolesController_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RoleListDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    RolesController_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateRoleDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RoleDto"];
-                };
-            };
-            /** @description Invalid body or policy (unknown action, bad resource) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The name is taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    RolesController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RoleDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    RolesController_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    RolesController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateRoleDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RoleDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    RolesController_appendStatement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PolicyStatementDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RoleDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ServiceAccountsController_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServiceAccountListDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ServiceAccountsController_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateServiceAccountDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServiceAccountWithTokenDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The name is taken by a user or a service account */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ServiceAccountsController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServiceAccountDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ServiceAccountsController_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ServiceAccountsController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateServiceAccountDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServiceAccountDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ServiceAccountsController_setGroups: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SetGroupsDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServiceAccountDto"];
-                };
-            };
-            /** @description Invalid body, or set_groups combined with add/remove */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description No such account, or named groups missing (nothing changed) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ServiceAccountsController_renewToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RenewTokenDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServiceAccountWithTokenDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ProfilesController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateProfileDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    SettingsController_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SettingsDto"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description The caller may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
+            400: components["responses"]["InvalidJson"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnly"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    SettingsController_update: {
+    updateOwnSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -2858,6 +2502,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2867,33 +2512,339 @@ export interface operations {
             /** @description An invalid value; invalid_fields names it */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
-            401: {
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnlyOrCrossSite"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
             /** @description The caller may not do this */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
-    HealthController_check: {
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUserDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    setUserGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetGroupsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description Invalid body, or set_groups combined with add/remove */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such user, or named groups missing (nothing changed) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    unlockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    setUserPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPasswordDto"];
+            };
+        };
+        responses: {
+            /** @description Set */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    updateUserProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateProfileDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    checkHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -2905,6 +2856,7 @@ export interface operations {
             /** @description The Health Check is successful */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2964,79 +2916,23 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Health Check is not successful */
+            400: components["responses"]["InvalidJson"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            /**
+             * @description The Health Check is not successful
+             *
+             *     Unhealthy: the error body, `failed_checks` naming the checks that failed
+             */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @example error
-                         * @enum {string}
-                         */
-                        status?: "error" | "shutting_down";
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        error?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       },
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };

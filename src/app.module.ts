@@ -1,10 +1,11 @@
-import { Module } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { IamAuthGuard } from './auth/iam-auth.guard.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
+import { MethodNotAllowedMiddleware } from './common/method-not-allowed.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { appConfig } from './config/app.config.js';
 import { authConfig } from './config/auth.config.js';
@@ -44,4 +45,9 @@ export const API_PREFIX = 'api/v1';
     GracefulShutdown,
   ],
 })
-export class AppModule {}
+export class AppModule implements NestModule {
+  /** Every route of the service is ours: a known path asked with a method it does not take is a 405 (/health too). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(MethodNotAllowedMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

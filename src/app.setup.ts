@@ -1,11 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { SESSION_COOKIE_SECURITY } from './auth/access.decorators.js';
-import { DEFAULT_SESSION_COOKIE } from './sessions/session-cookie.js';
 import { requestId } from './common/request-id.js';
 import { answerUnparsableRequests } from './common/unparsable-request.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
+import { createIamDocument } from './openapi/openapi-document.js';
 
 /**
  * HTTP plumbing that sits in front of Nest's own pipeline, shared by main.ts and the tests so that a
@@ -28,26 +27,8 @@ export function configureApp(app: NestExpressApplication): void {
   if (config.swagger === false) {
     return;
   }
-  const document = () =>
-    SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('IAM service')
-        .setDescription(
-          'Users, profiles, groups, roles, settings, sessions and service accounts, following the Lenses HQ IAM API. ' +
-            'Every operation names the action it needs (e.g. `iam:CreateUser` on `iam:user:<name>`). ' +
-            'Authenticate with `Authorization: Bearer <service-account token>` or the `session_id` cookie from ' +
-            '`POST /api/v1/login`. Every error has the body described by `ErrorResponseDto`.',
-        )
-        .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Service-account token' })
-        .addCookieAuth(
-          DEFAULT_SESSION_COOKIE,
-          { type: 'apiKey', in: 'cookie', name: DEFAULT_SESSION_COOKIE },
-          SESSION_COOKIE_SECURITY,
-        )
-        .build(),
-    );
+  // AppModule's API_PREFIX (not imported: main.ts loads app.module.js only once the environment is checked).
+  const document = () => createIamDocument(app, { routePrefix: 'api/v1' });
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',

@@ -10,6 +10,7 @@ import {
 import { APP_GUARD, RouterModule } from '@nestjs/core';
 import { IamAuthGuard } from './auth/iam-auth.guard.js';
 import { IamHttpMiddleware } from './common/iam-http.middleware.js';
+import { MethodNotAllowedMiddleware } from './common/method-not-allowed.middleware.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { IamCoreModule } from './iam-core.module.js';
 import {
@@ -55,6 +56,8 @@ export class IamModule implements NestModule {
    */
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(IamHttpMiddleware).forRoutes({ path: `${this.prefix}/{*path}`, method: RequestMethod.OPTIONS });
+    // A path of ours asked with a method it does not take matches no route either: 405 with Allow, not 404.
+    consumer.apply(MethodNotAllowedMiddleware).forRoutes({ path: `${this.prefix}/{*path}`, method: RequestMethod.ALL });
   }
 
   static forRoot(options: IamModuleOptions & IamModuleDeclaration): DynamicModule {

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Ajv, type ValidateFunction } from 'ajv';
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { ERROR_TYPE_BY_STATUS } from '../src/common/api-error.js';
@@ -40,6 +41,7 @@ interface SchemaObject {
   type?: string;
   enum?: string[];
   format?: string;
+  pattern?: string;
   minLength?: number;
   maxLength?: number;
   nullable?: boolean;
@@ -250,7 +252,19 @@ class Generators {
     }
     const fits = (text: string) => [...text].length >= min && [...text].length <= max;
     if (valid) {
-      return fc.oneof(this.knownFor(field).filter(fits), slug.filter(fits), fc.constant('x'.repeat(Math.max(min, 8))));
+      const candidates = fc.oneof(
+        this.knownFor(field).filter(fits),
+        slug.filter(fits),
+        fc.constant('x'.repeat(Math.max(min, 8))),
+      );
+      if (schema.pattern === undefined) {
+        return candidates;
+      }
+      // A candidate that breaks the pattern (a slug for a resource pattern) is replaced by one made from it.
+      const pattern = new RegExp(schema.pattern, 'u');
+      return candidates.chain((text) =>
+        pattern.test(text) ? fc.constant(text) : fc.stringMatching(pattern).filter(fits),
+      );
     }
     return fc.oneof(
       { weight: 3, arbitrary: this.knownFor(field) },
@@ -897,7 +911,66 @@ class World {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// What the document says of a body.
+
+/** `invalid_fields` codes for what a schema says exactly (types, unknown and missing fields). */
+const STRUCTURAL_CODES = new Set(['unknown_field', 'invalid_type', 'required']);
+
+/**
+ * Whether a JSON body is one the document allows (its request schema, formats aside: the server's own
+ * checks of e-mail addresses and date-times are the finer ones, and the document names them).
+ */
+class BodySchemas {
+  private readonly ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
+  private readonly compiled = new Map<SchemaObject, ValidateFunction>();
+
+  constructor(private readonly doc: OpenApiDocument) {}
+
+  /** null when the document allows the body, else why not. */
+  problem(schema: SchemaObject, value: unknown): string | null {
+    let validate = this.compiled.get(schema);
+    if (validate === undefined) {
+      validate = this.ajv.compile({ ...schema, components: this.doc.components });
+      this.compiled.set(schema, validate);
+    }
+    // As the server reads it (JSON.stringify drops undefined, turns NaN into null, …).
+    const sent: unknown = JSON.parse(JSON.stringify(value) ?? 'null');
+    return validate(sent) ? null : this.ajv.errorsText(validate.errors);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The properties.
+
+/**
+ * The request schema of the operation the request really reaches: a path parameter can make the path another
+ * operation's (`/users/{name}/password` with `me` is `/users/me/password`; routes ignore case).
+ */
+function bodySchemaOf(operations: Operation[], op: Operation, req: FuzzRequest): SchemaObject | undefined {
+  const value = req.pathParam.raw ? req.pathParam.value : encodePathSegment(req.pathParam.value);
+  const path = op.pathParams.reduce((filled, name) => filled.replace(`{${name}}`, value), op.path).toLowerCase();
+  const reached = operations.find(
+    (other) => other.method === op.method && !other.path.includes('{') && other.path.toLowerCase() === path,
+  );
+  return (reached ?? op).body;
+}
+
+/** The `invalid_fields` of a 400 that say the body's shape is wrong, or null. */
+function structuralRefusal(answer: Answer): string | null {
+  let body: { invalid_fields?: { name: string; error: string }[] };
+  try {
+    body = JSON.parse(answer.text) as typeof body;
+  } catch {
+    return null;
+  }
+  const fields = (body.invalid_fields ?? []).filter((field) => STRUCTURAL_CODES.has(field.error));
+  return fields.length > 0 ? fields.map((field) => `${field.name} (${field.error})`).join(', ') : null;
+}
+
+function bodyText(body: Body): string {
+  const text = body.kind === 'json' ? JSON.stringify(body.value) : body.kind;
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
 
 /** What is wrong with an error answer, or null: the one error body, its status and request id matching. */
 function errorBodyProblem(answer: Answer): string | null {
@@ -943,12 +1016,14 @@ describe.each(TEST_DATABASES)('every operation under generated requests (%s)', (
   it('never answers 5xx, answers every error with the error body, and changes nothing on a 4xx', async () => {
     const doc = await world.docs();
     const generators = new Generators(doc, world.names);
+    const schemas = new BodySchemas(doc);
     // One seed for the whole run, so that a failure can be replayed from the start (see the top of the file).
     const seed = SEED ?? Math.floor(Math.random() * 2 ** 31);
     const statuses: number[] = [];
     let before: DatabaseSnapshot | null = null;
 
-    for (const [index, op] of operationsOf(doc).entries()) {
+    const operations = operationsOf(doc);
+    for (const [index, op] of operations.entries()) {
       const property = fc.asyncProperty(requestArbitrary(generators, op), async (req) => {
         before ??= await snapshotDatabase(world.dataSource);
         const { line, answer } = await world.request(op, req);
@@ -956,6 +1031,19 @@ describe.each(TEST_DATABASES)('every operation under generated requests (%s)', (
         const context = `${line} as ${req.who} answered ${answer.status}`;
         if (answer.status >= 500) {
           throw new Error(`${context}: ${answer.text.slice(0, 300)}`);
+        }
+        // The document is exact about bodies: what it forbids is refused, and what it allows is never refused
+        // for its shape (a type, an unknown or a missing field). Only a JSON body sent as the document says.
+        const body = bodySchemaOf(operations, op, req);
+        if (body !== undefined && req.body.kind === 'json' && req.method === undefined) {
+          const forbidden = schemas.problem(body, req.body.value);
+          if (forbidden !== null && answer.status < 300) {
+            throw new Error(`${context}, but the document forbids the body (${forbidden}): ${bodyText(req.body)}`);
+          }
+          const refused = answer.status === 400 ? structuralRefusal(answer) : null;
+          if (forbidden === null && refused !== null) {
+            throw new Error(`${context}, refusing ${refused} of a body the document allows: ${bodyText(req.body)}`);
+          }
         }
         if (answer.status >= 400) {
           // An answer to HEAD has no body, by definition.

@@ -6,6 +6,7 @@ export type ErrorType =
   | 'unauthorised'
   | 'forbidden'
   | 'not_found'
+  | 'method_not_allowed'
   | 'request_timeout'
   | 'conflict'
   | 'payload_too_large'
@@ -41,6 +42,7 @@ export const ERROR_TYPE_BY_STATUS: Record<number, ErrorType> = {
   401: 'unauthorised',
   403: 'forbidden',
   404: 'not_found',
+  405: 'method_not_allowed',
   408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
@@ -95,6 +97,15 @@ export class ApiError extends HttpException {
 
   static notFound(title: string, invalidFields?: InvalidField[]): ApiError {
     return new ApiError(HttpStatus.NOT_FOUND, 'not_found', title, invalidFields);
+  }
+
+  /** 405: the path exists, not with this method (`allowed` goes in the `Allow` header too). */
+  static methodNotAllowed(method: string, allowed: string[]): ApiError {
+    return new ApiError(
+      HttpStatus.METHOD_NOT_ALLOWED,
+      'method_not_allowed',
+      `${method} is not supported here; this path allows ${allowed.join(', ')}`,
+    );
   }
 
   static conflict(title: string): ApiError {

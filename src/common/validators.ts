@@ -21,6 +21,19 @@ export const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
 export const UNSTORABLE_TEXT_MESSAGE =
   'contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored';
 
+/**
+ * For the OpenAPI document: the strings UNSTORABLE_TEXT refuses, as a pattern (no NUL; surrogates only in pairs).
+ */
+export const STORABLE_TEXT_PATTERN = '^(?:[^\\u0000\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])*$';
+
+/**
+ * For the OpenAPI document: what a principal name can never contain (controls, whitespace, `:`, `/`, NUL, lone
+ * surrogates). The rest of the rules (names.ts: PRECIS classes, no confusable mix of scripts) cannot be said in a
+ * pattern and are in the field's description.
+ */
+export const PRINCIPAL_NAME_PATTERN =
+  '^(?:[^\\u0000-\\u0020\\u007f-\\u00a0:/\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])+$';
+
 /** Names that would shadow a route (`/users/me`). */
 export const RESERVED_USER_NAMES = ['me'];
 

@@ -15,7 +15,7 @@ import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { RateLimit } from '../rate-limit/rate-limits.js';
 import { UserDto } from '../users/dto/user-response.dto.js';
 import { LoginDto } from './dto/login.dto.js';
-import { presentedSessionId, sessionCookieOptions } from './session-cookie.js';
+import { DEFAULT_SESSION_COOKIE, presentedSessionId, sessionCookieOptions } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 import { IamController } from '../auth/iam-controller.decorator.js';
 
@@ -39,7 +39,16 @@ export class LoginController {
       '(answered like a wrong password).',
   })
   @RateLimit('login-address', 'login-user')
-  @ApiOkResponse({ type: UserDto, description: 'Signed in; the body is the user' })
+  @ApiOkResponse({
+    type: UserDto,
+    description: 'Signed in; the body is the user',
+    headers: {
+      'Set-Cookie': {
+        description: `The session: \`${DEFAULT_SESSION_COOKIE}=<opaque id>; Path=/; Expires=…; HttpOnly; Secure; SameSite=Lax\``,
+        schema: { type: 'string' },
+      },
+    },
+  })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiForbiddenResponse({
     description: 'Sent by a page of another site (cross-site protection)',

@@ -1,5 +1,14 @@
 import { registerDecorator } from 'class-validator';
 
+/** The shape of a zone name (documented as the field's pattern); Intl then says whether the zone exists. */
+export const TIME_ZONE_PATTERN = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+/**
+ * For the OpenAPI document: the shape of a BCP 47 tag (RFC 5646 §2.1, letters, digits and hyphens in subtags of
+ * 1–8); Intl.getCanonicalLocales then checks the grammar in full.
+ */
+export const LANGUAGE_TAG_PATTERN = '^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$';
+
 const KNOWN_ZONES = new Map(
   [...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC', 'GMT', 'Etc/GMT'].map((zone) => [zone.toLowerCase(), zone]),
 );
@@ -10,7 +19,7 @@ const KNOWN_ZONES = new Map(
  */
 export function canonicalTimeZone(value: string): string | null {
   // Offsets ("+01:00") are accepted by Intl but are not zone names.
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) {
+  if (!TIME_ZONE_PATTERN.test(value)) {
     return null;
   }
   try {

@@ -35,6 +35,7 @@ export class ErrorResponseDto {
       'unauthorised',
       'forbidden',
       'not_found',
+      'method_not_allowed',
       'request_timeout',
       'conflict',
       'payload_too_large',

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsString, Matches } from 'class-validator';
 import {
   IsMetadata,
@@ -12,6 +13,7 @@ export const MAX_LIST = 500;
 
 export class CreateGroupDto {
   /** Unique; 1–63 lower-case letters, digits or hyphens. @example "platform-admins" */
+  @ApiProperty({ pattern: SLUG_NAME_PATTERN.source })
   @Matches(SLUG_NAME_PATTERN, { message: SLUG_NAME_MESSAGE })
   @MinLength(1)
   @MaxLength(63)

@@ -10,12 +10,13 @@ export class UpdateProfileDto {
   @IsString()
   full_name?: string | null;
 
+  /** An e-mail address; `""` or `null` clears it. */
   @ApiProperty({
-    type: String,
-    nullable: true,
-    maxLength: 100,
-    format: 'email',
     required: false,
+    oneOf: [
+      { type: 'string', format: 'email', minLength: 1, maxLength: 100, nullable: true },
+      { type: 'string', enum: [''] },
+    ],
     example: 'mary.jane@doe.net',
   })
   @IsOptional()

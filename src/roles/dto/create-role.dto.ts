@@ -15,6 +15,7 @@ export const MAX_STATEMENTS = 100;
 
 export class CreateRoleDto {
   /** Unique; 1–63 lower-case letters, digits or hyphens. @example "user-managers" */
+  @ApiProperty({ pattern: SLUG_NAME_PATTERN.source })
   @Matches(SLUG_NAME_PATTERN, { message: SLUG_NAME_MESSAGE })
   @MinLength(1)
   @MaxLength(63)

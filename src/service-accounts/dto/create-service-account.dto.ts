@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import {
   IsMetadata,
@@ -11,6 +12,7 @@ import {
 
 export class CreateServiceAccountDto {
   /** Unique among users and service accounts; 1–63 lower-case letters, digits or hyphens. @example "ci-deployer" */
+  @ApiProperty({ pattern: SLUG_NAME_PATTERN.source })
   @Matches(SLUG_NAME_PATTERN, { message: SLUG_NAME_MESSAGE })
   @MinLength(1)
   @MaxLength(63)

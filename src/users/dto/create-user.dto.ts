@@ -1,8 +1,10 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
 import {
   IsMetadata,
   IsNotReservedUserName,
   IsPrincipalName,
+  PRINCIPAL_NAME_PATTERN,
   OptionalNotNull,
   MaxLength,
   MinLength,
@@ -17,6 +19,7 @@ export class CreateUserDto {
    * are fine.
    * @example "mary.jane@doe.net"
    */
+  @ApiProperty({ pattern: PRINCIPAL_NAME_PATTERN })
   @IsNotReservedUserName()
   @IsPrincipalName()
   @MinLength(1)
