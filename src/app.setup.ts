@@ -1,10 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { requestId } from './common/request-id.js';
 import { answerUnparsableRequests } from './common/unparsable-request.js';
 import { appConfig, type AppConfig } from './config/app.config.js';
-import { createIamDocument } from './openapi/openapi-document.js';
+import { setupIamSwagger } from './openapi/swagger-ui.js';
 
 /**
  * HTTP plumbing that sits in front of Nest's own pipeline, shared by main.ts and the tests so that a
@@ -28,11 +27,5 @@ export function configureApp(app: NestExpressApplication): void {
     return;
   }
   // AppModule's API_PREFIX (not imported: main.ts loads app.module.js only once the environment is checked).
-  const document = () => createIamDocument(app, { routePrefix: 'api/v1' });
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    yamlDocumentUrl: 'docs-yaml',
-    // Keeps a token given to Authorize across reloads of the page.
-    swaggerOptions: { persistAuthorization: true },
-  });
+  setupIamSwagger(app, { routePrefix: 'api/v1', path: 'docs' });
 }

@@ -29,6 +29,7 @@ import type { Principal } from '../src/auth/principal.js';
 import { IamCoreModule } from '../src/iam-core.module.js';
 import { IAM_FEATURE_MODULES, IamModule } from '../src/iam.module.js';
 import type { IamModuleOptions } from '../src/iam.options.js';
+import { setupIamSwagger } from '../src/openapi/swagger-ui.js';
 import { ADMIN_TOKEN, createTestDatabase, TEST_DATABASES, type TestDatabase } from './utils/create-app.js';
 import { uniqueName } from './utils/fixtures.js';
 
@@ -120,10 +121,11 @@ function hostModule(database: TestDatabase, hostFile: string, iam: { protectAllR
   return HostModule;
 }
 
-async function boot(module: Type): Promise<INestApplication> {
+async function boot(module: Type, beforeInit?: (app: INestApplication) => void): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   // Nest's defaults, as a host would have them: its own body parser on, its own logger off for the test.
   const app = moduleRef.createNestApplication({ logger: false });
+  beforeInit?.(app);
   await app.init();
   return app;
 }
@@ -137,7 +139,9 @@ describe.each(TEST_DATABASES)('IamModule in a host platform (%s)', (kind) => {
   beforeAll(async () => {
     database = await createTestDatabase(kind);
     hostDatabase = await createTestDatabase('sqlite');
-    app = await boot(hostModule(database, hostDatabase.url.slice('sqlite:'.length)));
+    app = await boot(hostModule(database, hostDatabase.url.slice('sqlite:'.length)), (host) =>
+      setupIamSwagger(host, { routePrefix: 'iam/api/v1', path: 'iam/docs' }),
+    );
     await app.get(getWidgetRepositoryToken()).save([
       { id: 1, name: 'one' },
       { id: 2, name: 'two' },
@@ -160,6 +164,14 @@ describe.each(TEST_DATABASES)('IamModule in a host platform (%s)', (kind) => {
     expect(bad.body).toMatchObject({ type: 'bad_request', status: 400 });
     // Nothing of the IAM is at the root.
     await http().get('/api/v1/users').set(admin).expect(404);
+  });
+
+  it('serves the IAM’s own Swagger UI and document where the host asks, with the IAM’s routes only', async () => {
+    const document = await http().get('/iam/docs-json').expect(200);
+    const paths = Object.keys(document.body.paths as object);
+    expect(paths).toContain('/iam/api/v1/users');
+    expect(paths.filter((path) => !path.startsWith('/iam/api/v1/') && path !== '/health')).toEqual([]);
+    expect((await http().get('/iam/docs/').redirects(1).expect(200)).text).toContain('swagger-ui');
   });
 
   it('leaves the host’s own routes as they are: public, 404 message, 422, form bodies, unknown routes', async () => {

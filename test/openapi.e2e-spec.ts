@@ -575,3 +575,21 @@ describe('OpenAPI document', () => {
     await t.http().patch('/api/v1/users').set('Authorization', `Bearer ${ADMIN_TOKEN}x`).expect(405);
   });
 });
+
+describe('IAM_SWAGGER=false', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp('sqlite', { app: { swagger: false } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('serves neither Swagger UI nor the document, and the API as before', async () => {
+    for (const path of ['/docs', '/docs/', '/docs-json', '/docs-yaml']) {
+      expect([path, (await t.http().get(path)).status]).toEqual([path, 404]);
+    }
+    await t.http().get('/api/v1/users').set(adminAuth).expect(200);
+  });
+});

@@ -20,6 +20,8 @@ import { RETRY_AFTER_SECONDS } from '../common/api-exception.filter.js';
 import { REQUEST_ID_HEADER } from '../common/request-id.js';
 import { STORABLE_TEXT_PATTERN } from '../common/validators.js';
 import { DEFAULT_SESSION_COOKIE } from '../sessions/session-cookie.js';
+import { HealthModule } from '../health/health.module.js';
+import { IAM_FEATURE_MODULES } from '../iam.module.js';
 
 export interface IamDocumentOptions {
   /** Where the IAM's routes are mounted (`api/v1`); the document's paths carry it. */
@@ -75,7 +77,11 @@ export function createIamDocument(app: INestApplication, options: IamDocumentOpt
   for (const server of options.servers ?? [{ url: '/', description: 'This server' }]) {
     builder.addServer(server.url, server.description);
   }
-  const document = SwaggerModule.createDocument(app, builder.build(), { operationIdFactory });
+  // The IAM's own routes only: in a host, the host's routes are not the IAM's to document.
+  const document = SwaggerModule.createDocument(app, builder.build(), {
+    operationIdFactory,
+    include: [...IAM_FEATURE_MODULES, HealthModule],
+  });
   return finishDocument(document, prefix);
 }
 
