@@ -309,6 +309,36 @@ describe('IamModule options', () => {
     );
   });
 
+  it('uses the session cookie it is told to: name, Secure and SameSite', async () => {
+    @Module({
+      imports: [
+        IamModule.forRoot({
+          ...iamOptions(database),
+          session: { cookieName: 'iam_sid', cookieSecure: false, cookieSameSite: 'strict' },
+        }),
+      ],
+    })
+    class CookieHost {}
+    const app = await boot(CookieHost);
+    try {
+      const http = () => request(app.getHttpServer());
+      const name = uniqueName();
+      await http().post('/api/v1/users').set(admin).send({ name }).expect(201);
+      await http().put(`/api/v1/users/${name}/password`).set(admin).send({ password: 'correct horse battery' });
+      const login = await http()
+        .post('/api/v1/login')
+        .send({ username: name, password: 'correct horse battery' })
+        .expect(200);
+      const [cookie] = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+      expect(cookie).toMatch(/^iam_sid=[^;]+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+      const pair = cookie.split(';')[0];
+      expect((await http().get('/api/v1/users/me').set('Cookie', pair).expect(200)).body.name).toBe(name);
+      await http().get('/api/v1/users/me').set('Cookie', pair.replace('iam_sid', 'session_id')).expect(401);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('reads no environment variable: a host’s NODE_ENV, LOG_LEVEL and DATABASE_URL do not matter', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { NODE_ENV: 'staging', LOG_LEVEL: 'WARN', DATABASE_URL: 'nonsense://x' });
