@@ -21,11 +21,18 @@ import type { AuthConfig } from './config/auth.config.js';
 import type { DatabaseConfig } from './config/database.config.js';
 import { EnvironmentVariables, PASSWORD_HASH_FLOOR } from './config/env.validation.js';
 import { DEFAULT_SESSION_COOKIE } from './sessions/session-cookie.js';
+import { DataSource } from 'typeorm';
 
-/** Where the IAM keeps its data. */
+/** Where the IAM keeps its data: `url`, or `dataSource`. */
 export interface IamDatabaseOptions {
   /** `sqlite:<path>` or `postgres://user:password@host:port/database`: the IAM opens its own connection pool. */
-  url: string;
+  url?: string;
+  /**
+   * Or a DataSource the host has registered (inject it into `forRootAsync`'s factory with
+   * `getDataSourceToken()`): the IAM connects to the same database with a pool of its own (a DataSource named
+   * `iam` holding only its entities). better-sqlite3 or postgres; on PostgreSQL give it a `schema` of its own.
+   */
+  dataSource?: DataSource;
   /** Log every SQL statement (debugging only). */
   logging?: boolean;
   /** PostgreSQL: connect and pool-acquire timeout, ms. */
@@ -240,10 +247,11 @@ function problems(errors: ValidationError[], prefix = ''): string[] {
 export class IamOptionsError extends Error {}
 
 /** Validates what a host passed and applies the defaults. Throws IamOptionsError naming every bad option. */
-export function resolveIamOptions(options: IamModuleOptions): ResolvedIamOptions {
-  if (typeof options !== 'object' || options === null) {
+export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
+  if (typeof given !== 'object' || given === null) {
     throw new IamOptionsError('IamModule options must be an object with at least `database: { url }`');
   }
+  const options = withDatabaseUrl(given);
   const schema = plainToInstance(IamModuleOptionsSchema, options);
   const found = problems(
     validateSync(schema, { forbidUnknownValues: false, whitelist: true, forbidNonWhitelisted: true }),
@@ -281,7 +289,7 @@ export function resolveIamOptions(options: IamModuleOptions): ResolvedIamOptions
   const { database, session = {}, signIn = {} } = options;
   return {
     database: {
-      url: database.url,
+      url: database.url!,
       logging: database.logging ?? false,
       connectTimeoutMs: database.connectTimeoutMs,
       statementTimeoutMs: database.statementTimeoutMs,
@@ -312,4 +320,40 @@ export function resolveIamOptions(options: IamModuleOptions): ResolvedIamOptions
     http: { bodyLimit: options.bodyLimit ?? defaults.BODY_LIMIT, allowedOrigins: options.allowedOrigins },
     actions: options.actions ?? [],
   };
+}
+
+/**
+ * `database.dataSource` (a host's DataSource) turned into the `database.url` of the same database, so that the
+ * rest of the module knows one form. Anything else is left for the validation to judge.
+ */
+function withDatabaseUrl(options: IamModuleOptions): IamModuleOptions {
+  const database: unknown = options.database;
+  if (typeof database !== 'object' || database === null || !('dataSource' in database)) {
+    return options;
+  }
+  const { dataSource, ...rest } = database as IamDatabaseOptions;
+  const refuse = (problem: string): never => {
+    throw new IamOptionsError(`Invalid IamModule options:\n  - database.dataSource: ${problem}`);
+  };
+  if (!(dataSource instanceof DataSource)) {
+    return refuse('must be a TypeORM DataSource (inject it with getDataSourceToken())');
+  }
+  if (rest.url !== undefined) {
+    return refuse('give either database.url or database.dataSource, not both');
+  }
+  const source = dataSource.options;
+  if (source.type === 'better-sqlite3' && typeof source.database === 'string' && source.database !== ':memory:') {
+    return { ...options, database: { ...rest, url: `sqlite:${source.database}` } };
+  }
+  if (source.type === 'postgres') {
+    if (source.url) {
+      return { ...options, database: { ...rest, url: source.url } };
+    }
+    const credentials = source.username
+      ? `${encodeURIComponent(source.username)}${source.password !== undefined && typeof source.password === 'string' ? `:${encodeURIComponent(source.password)}` : ''}@`
+      : '';
+    const url = `postgres://${credentials}${source.host ?? 'localhost'}:${source.port ?? 5432}/${encodeURIComponent(source.database ?? '')}`;
+    return { ...options, database: { ...rest, url } };
+  }
+  return refuse(`a ${source.type} DataSource is not supported: better-sqlite3 (a file) or postgres`);
 }

@@ -14,7 +14,7 @@ import {
 import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { getRepositoryToken, InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken, getRepositoryToken, InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryColumn, Repository } from 'typeorm';
 import { buildDataSourceOptions as iamDataSourceOptions } from '../src/database/data-source-options.js';
@@ -309,6 +309,45 @@ describe('IamModule options', () => {
     );
   });
 
+  it('connects to the database of a DataSource the host registered, with a pool and entities of its own', async () => {
+    const file = hostDatabase.url.slice('sqlite:'.length).replace(/\.sqlite$/, '-shared.sqlite');
+    @Module({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'better-sqlite3', database: file, entities: [Widget], synchronize: true }),
+        IamModule.forRootAsync({
+          inject: [getDataSourceToken()],
+          useFactory: (host: DataSource): IamModuleOptions => ({
+            ...iamOptions(database),
+            database: { dataSource: host },
+          }),
+        }),
+      ],
+    })
+    class DataSourceHost {}
+    const app = await boot(DataSourceHost);
+    try {
+      await request(app.getHttpServer()).post('/api/v1/users').set(admin).send({ name: 'in-host-db' }).expect(201);
+      const host = app.get<DataSource>(getDataSourceToken());
+      expect(host.hasMetadata('User')).toBe(false); // the host's DataSource still knows only its own entities
+      expect(await host.query(`SELECT name FROM users`)).toEqual([{ name: 'in-host-db' }]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses a database given both ways, or a DataSource it cannot share', async () => {
+    const memory = new DataSource({ type: 'better-sqlite3', database: ':memory:' });
+    for (const [database, problem] of [
+      [{ url: 'sqlite:x.sqlite', dataSource: memory }, /not both/],
+      [{ dataSource: memory }, /not supported/],
+      [{ dataSource: { options: {} } }, /must be a TypeORM DataSource/],
+    ] as const) {
+      @Module({ imports: [IamModule.forRoot({ ...iamOptions(hostDatabase), database } as IamModuleOptions)] })
+      class Refused {}
+      await expect(boot(Refused)).rejects.toThrow(problem);
+    }
+  });
+
   it('uses the session cookie it is told to: name, Secure and SameSite', async () => {
     @Module({
       imports: [
@@ -491,6 +530,30 @@ if (SHARED_DATABASES.length > 0) {
     });
     afterAll(async () => {
       await shared?.drop();
+    });
+
+    it('shares a host’s PostgreSQL DataSource’s database, in a schema of its own', async () => {
+      @Module({
+        imports: [
+          TypeOrmModule.forRoot({ type: 'postgres', url: shared.url }),
+          IamModule.forRootAsync({
+            inject: [getDataSourceToken()],
+            useFactory: (host: DataSource): IamModuleOptions => ({
+              ...iamOptions(shared),
+              database: { dataSource: host, schema: 'iam_from_host' },
+            }),
+          }),
+        ],
+      })
+      class PostgresDataSourceHost {}
+      const app = await boot(PostgresDataSourceHost);
+      try {
+        await request(app.getHttpServer()).post('/api/v1/users').set(admin).send({ name: 'bob' }).expect(201);
+        const host = app.get<DataSource>(getDataSourceToken());
+        expect(await host.query('SELECT name FROM iam_from_host.users')).toEqual([{ name: 'bob' }]);
+      } finally {
+        await app.close();
+      }
     });
 
     it('keeps its tables, migrations table included, in its own schema beside the host’s tables of the same names', async () => {
