@@ -6,6 +6,7 @@ import {
   ApiOperation,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import type { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { canonicalName } from '../common/names.js';
@@ -145,6 +146,10 @@ export function resourceOfTemplate(template: string, req: Request): string | nul
   });
   return refused ? null : resource;
 }
+
+/** The access rule of the route being called (the handler's, else its controller's), if it has one. */
+export const accessRuleOf = (reflector: Reflector, context: ExecutionContext): AccessRule | undefined =>
+  reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
 
 /** The authenticated principal of this request. */
 export const CurrentPrincipal = createParamDecorator(

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error.js';
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
-import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
+import { accessRuleOf } from './access.decorators.js';
 import { BEARER_STRATEGY } from './bearer.strategy.js';
 import type { Principal } from './principal.js';
 import { SESSION_STRATEGY } from './session-cookie.strategy.js';
@@ -58,10 +58,7 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
    * too many failures gets a 429 before its credentials are looked at. A request with none is not counted.
    */
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const rule = accessRuleOf(this.reflector, context);
     if (rule?.kind === 'public') {
       return true;
     }

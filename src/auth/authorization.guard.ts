@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ApiError } from '../common/api-error.js';
-import { ACCESS_KEY, type AccessRule, resourceOfTemplate, resourcesOf } from './access.decorators.js';
+import { accessRuleOf, type AccessRule, resourceOfTemplate, resourcesOf } from './access.decorators.js';
 import { lrn } from './actions.js';
 import { AuthorizationService } from './authorization.service.js';
 import type { Principal } from './principal.js';
@@ -20,10 +20,7 @@ export class AuthorizationGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const rule = accessRuleOf(this.reflector, context);
     if (rule?.kind === 'public') {
       return true;
     }

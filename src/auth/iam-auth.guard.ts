@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { ACCESS_KEY, type AccessRule } from './access.decorators.js';
+import { accessRuleOf } from './access.decorators.js';
 import { AuthenticationGuard } from './authentication.guard.js';
 import { assertRequiredAction } from './authorization.guard.js';
 import { AuthorizationService } from './authorization.service.js';
@@ -23,10 +23,7 @@ export class IamAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const rule = accessRuleOf(this.reflector, context);
     if (rule?.kind === 'public') {
       return true;
     }
