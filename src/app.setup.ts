@@ -23,9 +23,6 @@ export function configureApp(app: NestExpressApplication): void {
   // On a signal: Nest's shutdown sequence (GracefulShutdown bounds its wait for requests in flight), then exit 0.
   app.enableShutdownHooks([], { useProcessExit: true });
 
-  if (config.swagger === false) {
-    return;
-  }
-  // AppModule's API_PREFIX (not imported: main.ts loads app.module.js only once the environment is checked).
-  setupIamSwagger(app, { routePrefix: 'api/v1', path: 'docs' });
+  // Where IamModule's `swagger` option says (IAM_SWAGGER), under AppModule's route prefix.
+  setupIamSwagger(app);
 }

@@ -44,7 +44,8 @@ export const IAM_FEATURE_MODULES = [
  * (default `api/v1`) and carry their own guards, filter, pipes and middleware, so the host's routes are left as
  * they are, unless the host asks for `protectAllRoutes`.
  */
-const IAM_ROUTE_PREFIX = Symbol('IAM_ROUTE_PREFIX');
+/** The route prefix the module was declared with (setupIamSwagger reads it). */
+export const IAM_ROUTE_PREFIX = Symbol('IAM_ROUTE_PREFIX');
 
 @Module({})
 export class IamModule implements NestModule {

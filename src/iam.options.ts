@@ -11,6 +11,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   ValidateNested,
   validateSync,
   type ValidationError,
@@ -107,6 +108,11 @@ export interface IamModuleOptions {
    * too) and checked by `@RequireAction()` on the host's routes. A policy naming an unknown action is a 400.
    */
   actions?: string[];
+  /**
+   * Whether `setupIamSwagger(app)` serves Swagger UI for the IAM's routes, and where: `true` or `{ path }` (default
+   * path `docs`; the document at `<path>-json`, `<path>-yaml`). Off by default.
+   */
+  swagger?: boolean | { path?: string };
 }
 
 /** Options fixed when the module is declared: they shape the module itself (its routes, its guards). */
@@ -132,6 +138,8 @@ export interface ResolvedIamOptions {
   auth: AuthConfig;
   http: IamHttpConfig;
   actions: string[];
+  /** Where setupIamSwagger() serves Swagger UI, or false. */
+  swagger: { path: string } | false;
 }
 
 /** What the IAM's HTTP middleware reads. */
@@ -213,6 +221,23 @@ class IamModuleOptionsSchema {
   @IsOptional() @ValidateNested() @Type(() => RedisOptionsSchema) redis?: RedisOptionsSchema;
   @IsOptional() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 100kb or 1mb' }) bodyLimit?: string;
   @IsOptional() @IsArray() @IsString({ each: true }) allowedOrigins?: string[];
+  @IsOptional()
+  @ValidateBy({
+    name: 'swaggerOption',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'boolean' ||
+        (typeof value === 'object' &&
+          value !== null &&
+          Object.keys(value).every((key) => key === 'path') &&
+          ((value as { path?: unknown }).path === undefined ||
+            (typeof (value as { path?: unknown }).path === 'string' &&
+              /^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/.test((value as { path: string }).path)))),
+      defaultMessage: () => 'must be true, false or { path: "docs" } (a URL path)',
+    },
+  })
+  swagger?: boolean | { path?: string };
+
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
@@ -319,6 +344,12 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
     },
     http: { bodyLimit: options.bodyLimit ?? defaults.BODY_LIMIT, allowedOrigins: options.allowedOrigins },
     actions: options.actions ?? [],
+    swagger:
+      options.swagger === true
+        ? { path: 'docs' }
+        : typeof options.swagger === 'object'
+          ? { path: (options.swagger.path ?? 'docs').replace(/^\/+|\/+$/g, '') }
+          : false,
   };
 }
 

@@ -33,5 +33,5 @@ export { RolesModule } from './roles/roles.module.js';
 export { SettingsModule } from './settings/settings.module.js';
 export { SessionsModule } from './sessions/sessions.module.js';
 export { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
-export { setupIamSwagger, type IamSwaggerOptions } from './openapi/swagger-ui.js';
+export { setupIamSwagger } from './openapi/swagger-ui.js';
 export { createIamDocument } from './openapi/openapi-document.js';

@@ -28,7 +28,7 @@ import { IAM_CONTROLLER } from '../src/auth/iam-controller.decorator.js';
 import type { Principal } from '../src/auth/principal.js';
 import { IamCoreModule } from '../src/iam-core.module.js';
 import { IAM_FEATURE_MODULES, IamModule } from '../src/iam.module.js';
-import type { IamModuleOptions } from '../src/iam.options.js';
+import { IamOptionsError, type IamModuleOptions } from '../src/iam.options.js';
 import { setupIamSwagger } from '../src/openapi/swagger-ui.js';
 import { ADMIN_TOKEN, createTestDatabase, TEST_DATABASES, type TestDatabase } from './utils/create-app.js';
 import { uniqueName } from './utils/fixtures.js';
@@ -112,7 +112,7 @@ function hostModule(database: TestDatabase, hostFile: string, iam: { protectAllR
       IamModule.forRootAsync({
         routePrefix: 'iam/api/v1',
         protectAllRoutes: iam.protectAllRoutes,
-        useFactory: () => iamOptions(database),
+        useFactory: () => ({ ...iamOptions(database), swagger: { path: 'iam/docs' } }),
       }),
     ],
     controllers: [HostController],
@@ -139,9 +139,7 @@ describe.each(TEST_DATABASES)('IamModule in a host platform (%s)', (kind) => {
   beforeAll(async () => {
     database = await createTestDatabase(kind);
     hostDatabase = await createTestDatabase('sqlite');
-    app = await boot(hostModule(database, hostDatabase.url.slice('sqlite:'.length)), (host) =>
-      setupIamSwagger(host, { routePrefix: 'iam/api/v1', path: 'iam/docs' }),
-    );
+    app = await boot(hostModule(database, hostDatabase.url.slice('sqlite:'.length)), setupIamSwagger);
     await app.get(getWidgetRepositoryToken()).save([
       { id: 1, name: 'one' },
       { id: 2, name: 'two' },
@@ -280,13 +278,19 @@ describe('IamModule options', () => {
           database: { url: 'mysql://nope' },
           session: { ttlMinutes: 0 },
           actions: ['iam:Steal'],
+          swagger: { path: 'two words' },
         }),
       ],
     })
     class BadHost {}
-    await expect(boot(BadHost)).rejects.toThrow(
-      /Invalid IamModule options:[\s\S]*database\.url[\s\S]*session\.ttlMinutes[\s\S]*actions/,
+    const error = await boot(BadHost).then(
+      () => null,
+      (thrown: unknown) => thrown,
     );
+    expect(error).toBeInstanceOf(IamOptionsError);
+    for (const named of ['database.url', 'session.ttlMinutes', 'actions', 'swagger: must be true, false']) {
+      expect((error as Error).message).toContain(named);
+    }
   });
 
   it('refuses a schema for SQLite', async () => {
@@ -384,9 +388,11 @@ describe('IamModule options', () => {
     try {
       @Module({ imports: [IamModule.forRoot(iamOptions(database))] })
       class EnvHost {}
-      const app = await boot(EnvHost);
+      const app = await boot(EnvHost, setupIamSwagger);
       try {
         await request(app.getHttpServer()).get('/api/v1/users').set(admin).expect(200);
+        // Swagger UI is off unless the option asks for it (setupIamSwagger ran before init, in boot()).
+        await request(app.getHttpServer()).get('/docs-json').expect(404);
       } finally {
         await app.close();
       }

@@ -39,5 +39,6 @@ export function iamOptionsFromConfig(app: AppConfig, auth: AuthConfig, database:
     redis: auth.redis,
     bodyLimit: app.bodyLimit,
     allowedOrigins: app.allowedOrigins,
+    swagger: app.swagger === false ? false : { path: 'docs' },
   };
 }
