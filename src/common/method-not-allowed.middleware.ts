@@ -28,6 +28,10 @@ const segmentsOf = (path: string): string[] => path.split('/').filter((segment) 
  * comes from the controllers' own metadata (paths, methods, RouterModule prefixes), so a new route is covered
  * without more code; paths with wildcards are left alone (never 405).
  */
+/** Set once a request has been checked: the standalone service binds this app-wide and IamModule under its prefix. */
+const CHECKED = Symbol('iam.methodChecked');
+type MarkedRequest = Request & { [CHECKED]?: true };
+
 @Injectable()
 export class MethodNotAllowedMiddleware implements NestMiddleware {
   private routes?: Route[];
@@ -38,7 +42,12 @@ export class MethodNotAllowedMiddleware implements NestMiddleware {
     @Optional() private readonly applicationConfig?: ApplicationConfig,
   ) {}
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: MarkedRequest, res: Response, next: NextFunction): void {
+    if (req[CHECKED]) {
+      next();
+      return;
+    }
+    req[CHECKED] = true;
     try {
       this.check(req, res, next);
     } catch (error) {
