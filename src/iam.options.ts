@@ -20,7 +20,14 @@ import { isSerialisedOrigin } from './common/cross-origin.js';
 import { MinLength } from './common/validators.js';
 import type { AuthConfig } from './config/auth.config.js';
 import type { DatabaseConfig } from './config/database.config.js';
-import { EnvironmentVariables, PASSWORD_HASH_FLOOR } from './config/env.validation.js';
+import {
+  BODY_LIMIT_PATTERN,
+  DATABASE_URL_PATTERN,
+  EnvironmentVariables,
+  passwordHashProblem,
+  REDIS_KEY_PREFIX_PATTERN,
+  REDIS_URL_PATTERN,
+} from './config/env.validation.js';
 import { DEFAULT_SESSION_COOKIE } from './sessions/session-cookie.js';
 import { DataSource } from 'typeorm';
 
@@ -160,7 +167,7 @@ export const DEFAULT_ROUTE_PREFIX = 'api/v1';
 
 class DatabaseOptionsSchema {
   @IsString()
-  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+  @Matches(DATABASE_URL_PATTERN, {
     message: 'must be sqlite:<path> or postgres://user:password@host:port/database',
   })
   url: string;
@@ -198,10 +205,10 @@ class PasswordHashOptionsSchema {
 }
 
 class RedisOptionsSchema {
-  @Matches(/^rediss?:\/\/.+/, { message: 'must be redis://[user:password@]host:port[/db] or rediss://…' })
+  @Matches(REDIS_URL_PATTERN, { message: 'must be redis://[user:password@]host:port[/db] or rediss://…' })
   url: string;
   @IsOptional()
-  @Matches(/^[\x21-\x7E]{1,64}$/, { message: 'must be 1 to 64 visible ASCII characters' })
+  @Matches(REDIS_KEY_PREFIX_PATTERN, { message: 'must be 1 to 64 visible ASCII characters' })
   keyPrefix?: string;
 }
 
@@ -219,7 +226,7 @@ class IamModuleOptionsSchema {
   @IsOptional() @IsBoolean() allowWeakPasswordHash?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(36500) serviceAccountTokenMaxTtlDays?: number;
   @IsOptional() @ValidateNested() @Type(() => RedisOptionsSchema) redis?: RedisOptionsSchema;
-  @IsOptional() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 100kb or 1mb' }) bodyLimit?: string;
+  @IsOptional() @Matches(BODY_LIMIT_PATTERN, { message: 'must look like 100kb or 1mb' }) bodyLimit?: string;
   @IsOptional() @IsArray() @IsString({ each: true }) allowedOrigins?: string[];
   @IsOptional()
   @ValidateBy({
@@ -288,13 +295,15 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
     parallelism: defaults.IAM_PASSWORD_HASH_PARALLELISM,
   };
   if (options.passwordHash && found.length === 0) {
-    if (hash.memoryKib < 8 * hash.parallelism) {
+    const problem = passwordHashProblem(
+      hash.memoryKib,
+      hash.timeCost,
+      hash.parallelism,
+      options.allowWeakPasswordHash === true,
+    );
+    if (problem === 'lanes') {
       found.push('  - passwordHash.memoryKib: argon2 needs at least 8 KiB per lane (passwordHash.parallelism)');
-    } else if (
-      !options.allowWeakPasswordHash &&
-      (hash.memoryKib < PASSWORD_HASH_FLOOR.minMemoryKib ||
-        hash.memoryKib * hash.timeCost < PASSWORD_HASH_FLOOR.minMemoryTimesPasses)
-    ) {
+    } else if (problem === 'below-floor') {
       found.push(
         `  - passwordHash: ${hash.memoryKib} KiB × ${hash.timeCost} passes is below OWASP's minimum for argon2id`,
       );

@@ -26,6 +26,12 @@ const IntegerBetween = (min: number, max: number) =>
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 
+/** Value shapes shared with IamModule's options (iam.options.ts), which check the same settings. */
+export const DATABASE_URL_PATTERN = /^(sqlite:.+|postgres(ql)?:\/\/.+)$/;
+export const REDIS_URL_PATTERN = /^rediss?:\/\/.+/;
+export const REDIS_KEY_PREFIX_PATTERN = /^[\x21-\x7E]{1,64}$/;
+export const BODY_LIMIT_PATTERN = /^\d+(b|kb|mb)$/i;
+
 /**
  * Every environment variable the service reads. Validated once at start-up: a bad value stops the
  * process with a message naming the variable. Defaults live here and nowhere else.
@@ -44,7 +50,7 @@ export class EnvironmentVariables {
 
   /** `sqlite:<path>`, `postgres://…` or `postgresql://…`; unset = SQLite at data/iam.sqlite. */
   @IsOptional()
-  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+  @Matches(DATABASE_URL_PATTERN, {
     message: 'DATABASE_URL must be sqlite:<path> or postgres://user:password@host:port/database',
   })
   DATABASE_URL?: string;
@@ -139,16 +145,16 @@ export class EnvironmentVariables {
 
   /** Redis for the rate-limit counters, shared by every instance; unset = counted in each instance's memory. */
   @IsOptional()
-  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://[user:password@]host:port[/db] or rediss://…' })
+  @Matches(REDIS_URL_PATTERN, { message: 'REDIS_URL must be redis://[user:password@]host:port[/db] or rediss://…' })
   REDIS_URL?: string;
 
   /** Prefix of every Redis key the service writes (several deployments may share one Redis). */
   @IsString()
-  @Matches(/^[\x21-\x7E]{1,64}$/, { message: 'REDIS_KEY_PREFIX must be 1 to 64 visible ASCII characters' })
+  @Matches(REDIS_KEY_PREFIX_PATTERN, { message: 'REDIS_KEY_PREFIX must be 1 to 64 visible ASCII characters' })
   REDIS_KEY_PREFIX = 'iam:';
 
   @IsString()
-  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb or 1mb' })
+  @Matches(BODY_LIMIT_PATTERN, { message: 'BODY_LIMIT must look like 100kb or 1mb' })
   BODY_LIMIT = '100kb';
 
   /**
@@ -219,6 +225,24 @@ function trustProxyProblem(value: string): string | undefined {
  */
 export const PASSWORD_HASH_FLOOR = { minMemoryKib: 7168, minMemoryTimesPasses: 7168 * 5 };
 
+/**
+ * What is wrong with argon2id settings: fewer than 8 KiB per lane (`lanes`, argon2 refuses them), or below
+ * PASSWORD_HASH_FLOOR unless weak settings are allowed (`below-floor`); null when they are fine.
+ */
+export function passwordHashProblem(
+  memoryKib: number,
+  timeCost: number,
+  parallelism: number,
+  allowWeak: boolean,
+): 'lanes' | 'below-floor' | null {
+  if (memoryKib < 8 * parallelism) {
+    return 'lanes';
+  }
+  const weak =
+    memoryKib < PASSWORD_HASH_FLOOR.minMemoryKib || memoryKib * timeCost < PASSWORD_HASH_FLOOR.minMemoryTimesPasses;
+  return weak && !allowWeak ? 'below-floor' : null;
+}
+
 /** Rules that span several variables, or want a message of their own. */
 function crossFieldProblems(env: EnvironmentVariables): string[] {
   const problems: string[] = [];
@@ -230,14 +254,12 @@ function crossFieldProblems(env: EnvironmentVariables): string[] {
   }
   const memory = env.IAM_PASSWORD_HASH_MEMORY_KIB;
   const passes = env.IAM_PASSWORD_HASH_TIME_COST;
-  if (memory < 8 * env.IAM_PASSWORD_HASH_PARALLELISM) {
+  const hashProblem = passwordHashProblem(memory, passes, env.IAM_PASSWORD_HASH_PARALLELISM, env.NODE_ENV === 'test');
+  if (hashProblem === 'lanes') {
     problems.push(
       '  - IAM_PASSWORD_HASH_MEMORY_KIB: argon2 needs at least 8 KiB per lane (IAM_PASSWORD_HASH_PARALLELISM)',
     );
-  } else if (
-    env.NODE_ENV !== 'test' &&
-    (memory < PASSWORD_HASH_FLOOR.minMemoryKib || memory * passes < PASSWORD_HASH_FLOOR.minMemoryTimesPasses)
-  ) {
+  } else if (hashProblem === 'below-floor') {
     problems.push(
       `  - IAM_PASSWORD_HASH_MEMORY_KIB, IAM_PASSWORD_HASH_TIME_COST: ${memory} KiB × ${passes} passes is below ` +
         "OWASP's minimum for argon2id (19456 KiB × 2, 47104 KiB × 1, or memory ≥ 7168 KiB with memory × passes ≥ 35840)",

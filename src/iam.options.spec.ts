@@ -1,0 +1,48 @@
+import { IamOptionsError, resolveIamOptions } from './iam.options.js';
+
+describe('resolveIamOptions', () => {
+  const database = { url: 'sqlite:data/iam.sqlite' };
+
+  it('applies the defaults of the environment variables', () => {
+    const resolved = resolveIamOptions({ database });
+    expect(resolved.auth.passwordHash).toEqual({ memoryKib: 65536, timeCost: 3, parallelism: 4 });
+    expect(resolved.http.bodyLimit).toBe('100kb');
+    expect(resolved.swagger).toBe(false);
+  });
+
+  it("refuses password-hash settings below OWASP's minimum unless weak ones are allowed", () => {
+    const passwordHash = { memoryKib: 1024, timeCost: 1, parallelism: 1 };
+    expect(() => resolveIamOptions({ database, passwordHash })).toThrow(/passwordHash: 1024 KiB × 1 passes is below/);
+    expect(resolveIamOptions({ database, passwordHash, allowWeakPasswordHash: true }).auth.passwordHash).toEqual(
+      passwordHash,
+    );
+  });
+
+  it('refuses fewer than 8 KiB per lane, even when weak settings are allowed', () => {
+    expect(() =>
+      resolveIamOptions({
+        database,
+        passwordHash: { memoryKib: 16, timeCost: 1, parallelism: 4 },
+        allowWeakPasswordHash: true,
+      }),
+    ).toThrow(IamOptionsError);
+  });
+
+  it('checks the shared value shapes: database URL, Redis URL and key prefix, body limit', () => {
+    const error = (() => {
+      try {
+        resolveIamOptions({
+          database: { url: 'mysql://x' },
+          redis: { url: 'http://x', keyPrefix: 'with space' },
+          bodyLimit: '1gb',
+        });
+      } catch (thrown) {
+        return thrown as Error;
+      }
+      return null;
+    })();
+    for (const named of ['database.url', 'redis.url', 'redis.keyPrefix', 'bodyLimit']) {
+      expect(error?.message).toContain(named);
+    }
+  });
+});
