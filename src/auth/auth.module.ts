@@ -8,6 +8,8 @@ import { AuthorizationGuard } from './authorization.guard.js';
 import { AuthorizationService } from './authorization.service.js';
 import { IamAuthGuard } from './iam-auth.guard.js';
 import { BearerStrategy } from './bearer.strategy.js';
+import { LastSeenService } from './last-seen.service.js';
+import { PrincipalCache } from './principal-cache.js';
 import { SessionCookieStrategy } from './session-cookie.strategy.js';
 
 /**
@@ -23,9 +25,18 @@ import { SessionCookieStrategy } from './session-cookie.strategy.js';
     AuthenticationGuard,
     AuthorizationGuard,
     IamAuthGuard,
+    LastSeenService,
+    PrincipalCache,
     BearerStrategy,
     SessionCookieStrategy,
   ],
-  exports: [AdministratorsService, AuthorizationService, AuthenticationGuard, AuthorizationGuard, IamAuthGuard],
+  exports: [
+    AdministratorsService,
+    AuthorizationService,
+    AuthenticationGuard,
+    AuthorizationGuard,
+    IamAuthGuard,
+    PrincipalCache,
+  ],
 })
 export class AuthModule {}

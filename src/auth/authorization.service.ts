@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError } from '../common/api-error.js';
 import { type IamAction, lrn } from './actions.js';
 import { firstUncovered, type Lack } from './containment.js';
-import { decide, type PolicyStatement } from './policy.js';
+import { CompiledPolicy, type PolicyStatement } from './policy.js';
 import type { Principal } from './principal.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
@@ -30,8 +30,9 @@ const liftedBy = (policy: PolicyStatement[]): PolicyStatement[] =>
 
 /**
  * Decides what a principal may do: administrators everything; everyone else what the policies of the
- * roles bound to their groups allow (deny wins, no match is a deny). Policies are read once per request,
- * so a change to a role, a binding or a membership applies from the caller's next request.
+ * roles bound to their groups allow (deny wins, no match is a deny). A principal's policy comes with it from
+ * PrincipalCache, loaded at most once per request, so a change to a role, a binding or a membership applies from
+ * the caller's next request.
  *
  * And no escalation ("you can only grant what you hold", see containment.ts): binding a role, widening a role's
  * policy, and acting on a principal in a way that hands it over (its password, token, groups, sessions, identity)
@@ -40,8 +41,8 @@ const liftedBy = (policy: PolicyStatement[]): PolicyStatement[] =>
  */
 @Injectable()
 export class AuthorizationService {
-  /** Per-request cache: the principal object lives for one request. */
-  private readonly statements = new WeakMap<Principal, Promise<PolicyStatement[]>>();
+  /** Each request's principal object with its policy (adopt(), else loaded on first use). */
+  private readonly policies = new WeakMap<Principal, Promise<CompiledPolicy>>();
 
   constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
@@ -49,7 +50,7 @@ export class AuthorizationService {
     if (principal.isAdmin) {
       return true;
     }
-    return decide(await this.statementsOf(principal), action, resource) === 'allow';
+    return (await this.policyOf(principal)).decide(action, resource) === 'allow';
   }
 
   /** 403 naming the action and the resource unless allowed. */
@@ -64,8 +65,8 @@ export class AuthorizationService {
     if (principal.isAdmin) {
       return items;
     }
-    const statements = await this.statementsOf(principal);
-    return items.filter((item) => decide(statements, action, resourceOf(item)) === 'allow');
+    const policy = await this.policyOf(principal);
+    return items.filter((item) => policy.decide(action, resourceOf(item)) === 'allow');
   }
 
   /** Creating a principal with an administrator's name creates an administrator: administrators only. */
@@ -161,13 +162,29 @@ export class AuthorizationService {
     return principal.isAdmin ? null : firstUncovered(await this.statementsOf(principal), granted);
   }
 
-  private statementsOf(principal: Principal): Promise<PolicyStatement[]> {
-    let pending = this.statements.get(principal);
+  /** Everything the principal's groups' roles grant, compiled for decisions (administrators: nothing to load). */
+  async loadPolicy(principal: Principal): Promise<CompiledPolicy> {
+    return new CompiledPolicy(
+      principal.isAdmin ? [] : await this.load(this.dataSource.manager, principal.kind, principal.id),
+    );
+  }
+
+  /** Gives this request's principal object the policy that was loaded with it (PrincipalCache). */
+  adopt(principal: Principal, policy: CompiledPolicy): void {
+    this.policies.set(principal, Promise.resolve(policy));
+  }
+
+  private policyOf(principal: Principal): Promise<CompiledPolicy> {
+    let pending = this.policies.get(principal);
     if (!pending) {
-      pending = this.load(this.dataSource.manager, principal.kind, principal.id);
-      this.statements.set(principal, pending);
+      pending = this.loadPolicy(principal);
+      this.policies.set(principal, pending);
     }
     return pending;
+  }
+
+  private async statementsOf(principal: Principal): Promise<readonly PolicyStatement[]> {
+    return (await this.policyOf(principal)).statements;
   }
 
   /** Every statement of every role bound to a group the principal is in. */

@@ -11,8 +11,11 @@ export type Decision = 'allow' | 'deny';
 
 /** `*` in a pattern matches any run of characters (possibly empty); everything else literally, ignoring case. */
 export function wildcardMatches(pattern: string, value: string): boolean {
-  const p = pattern.toLowerCase();
-  const v = value.toLowerCase();
+  return globMatches(pattern.toLowerCase(), value.toLowerCase());
+}
+
+/** wildcardMatches() on a pattern and a value already lower-cased. */
+function globMatches(p: string, v: string): boolean {
   // Iterative glob match with backtracking over the last `*` (linear in practice, no regex to blow up).
   let pi = 0;
   let vi = 0;
@@ -40,8 +43,11 @@ export function wildcardMatches(pattern: string, value: string): boolean {
 
 /** `*`, `iam:*` or an exact action (case-insensitive). */
 export function actionMatches(pattern: string, action: string): boolean {
-  const p = pattern.toLowerCase();
-  const a = action.toLowerCase();
+  return actionPatternMatches(pattern.toLowerCase(), action.toLowerCase());
+}
+
+/** actionMatches() on a pattern and an action already lower-cased. */
+function actionPatternMatches(p: string, a: string): boolean {
   if (p === '*' || p === a) {
     return true;
   }
@@ -51,21 +57,59 @@ export function actionMatches(pattern: string, action: string): boolean {
 /**
  * Deny wins; otherwise allowed when some statement allows; no match is a deny.
  */
-export function decide(statements: PolicyStatement[], action: string, resource: string): Decision {
-  let allowed = false;
-  for (const statement of statements) {
-    const applies =
-      statement.action.some((pattern) => actionMatches(pattern, action)) &&
-      statement.resource.some((pattern) => wildcardMatches(pattern, resource));
-    if (!applies) {
-      continue;
-    }
-    if (statement.effect === 'deny') {
-      return 'deny';
-    }
-    allowed = true;
+export function decide(statements: readonly PolicyStatement[], action: string, resource: string): Decision {
+  return new CompiledPolicy(statements).decide(action, resource);
+}
+
+/** How many decisions a CompiledPolicy remembers before it starts afresh. */
+const REMEMBERED_DECISIONS = 1024;
+
+/**
+ * A policy ready for many decisions (what a cached principal holds): its patterns lower-cased once, and its recent
+ * decisions remembered, so that a caller with a hundred statements costs about what a caller with one does.
+ * Immutable: a changed policy is a new CompiledPolicy.
+ */
+export class CompiledPolicy {
+  private readonly compiled: readonly { deny: boolean; actions: string[]; resources: string[] }[];
+  private readonly decisions = new Map<string, Decision>();
+
+  constructor(readonly statements: readonly PolicyStatement[]) {
+    this.compiled = statements.map((statement) => ({
+      deny: statement.effect === 'deny',
+      actions: statement.action.map((pattern) => pattern.toLowerCase()),
+      resources: statement.resource.map((pattern) => pattern.toLowerCase()),
+    }));
   }
-  return allowed ? 'allow' : 'deny';
+
+  decide(action: string, resource: string): Decision {
+    const key = `${action}\u0000${resource}`;
+    let decision = this.decisions.get(key);
+    if (decision === undefined) {
+      decision = this.evaluate(action.toLowerCase(), resource.toLowerCase());
+      if (this.decisions.size >= REMEMBERED_DECISIONS) {
+        this.decisions.clear();
+      }
+      this.decisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  private evaluate(action: string, resource: string): Decision {
+    let allowed = false;
+    for (const statement of this.compiled) {
+      const applies =
+        statement.actions.some((pattern) => actionPatternMatches(pattern, action)) &&
+        statement.resources.some((pattern) => globMatches(pattern, resource));
+      if (!applies) {
+        continue;
+      }
+      if (statement.deny) {
+        return 'deny';
+      }
+      allowed = true;
+    }
+    return allowed ? 'allow' : 'deny';
+  }
 }
 
 const CANONICAL_ACTIONS = new Map(IAM_ACTIONS.map((action) => [action.toLowerCase(), action]));

@@ -5,6 +5,7 @@ import { Strategy } from 'passport-strategy';
 import type { AuthConfig } from '../config/auth.config.js';
 import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { PrincipalCache } from './principal-cache.js';
 import type { Principal } from './principal.js';
 
 export const SESSION_STRATEGY = 'session';
@@ -45,6 +46,7 @@ class SessionCookiePassportStrategy extends Strategy {
 export class SessionCookieStrategy extends PassportStrategy(SessionCookiePassportStrategy, SESSION_STRATEGY) {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly principals: PrincipalCache,
     @Inject(IAM_AUTH_CONFIG) config: AuthConfig,
   ) {
     // PassportStrategy appends the verify callback to these arguments.
@@ -52,6 +54,6 @@ export class SessionCookieStrategy extends PassportStrategy(SessionCookiePasspor
   }
 
   validate(sessionId: string): Promise<Principal> {
-    return this.sessions.authenticate(sessionId);
+    return this.principals.resolve(SESSION_STRATEGY, sessionId, () => this.sessions.authenticate(sessionId));
   }
 }

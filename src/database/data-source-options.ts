@@ -8,6 +8,7 @@ import { ServiceAccount } from '../service-accounts/entities/service-account.ent
 import { Session } from '../sessions/entities/session.entity.js';
 import { UserSettings } from '../settings/entities/user-settings.entity.js';
 import { User } from '../users/entities/user.entity.js';
+import { AuthorityVersion } from './entities/authority-version.entity.js';
 import { postgresMigrations } from './migrations/postgres/postgres-migrations.js';
 import { sqliteMigrations } from './migrations/sqlite/sqlite-migrations.js';
 import { DeadlineClient } from './postgres-client.js';
@@ -22,7 +23,7 @@ const SLOW_QUERY_MS = 1000;
  */
 const CLIENT_QUERY_TIMEOUT_MARGIN_MS = 1000;
 
-export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role];
+export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role, AuthorityVersion];
 
 /**
  * The one place that turns configuration into TypeORM options: used by AppModule and by ormconfig.ts

@@ -5,6 +5,7 @@ import { IAM_OPTIONS, IamOptionsError, type ResolvedIamOptions } from '../iam.op
 import { buildDataSourceOptions } from './data-source-options.js';
 import { IAM_DATA_SOURCE } from './iam-data-source.js';
 import { runMigrations } from './run-migrations.js';
+import { AuthorityVersionService } from './authority-version.service.js';
 import { TransactionService } from './transaction.service.js';
 
 /** The IAM's own DataSource (named IAM_DATA_SOURCE, beside any of the host's), migrated at start unless told not to. */
@@ -43,7 +44,7 @@ import { TransactionService } from './transaction.service.js';
       },
     }),
   ],
-  providers: [TransactionService],
-  exports: [TransactionService],
+  providers: [TransactionService, AuthorityVersionService],
+  exports: [TransactionService, AuthorityVersionService],
 })
 export class DatabaseModule {}

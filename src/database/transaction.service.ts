@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
 import { ApiError } from '../common/api-error.js';
+import { AuthorityVersionService } from './authority-version.service.js';
 import { isTransientTransactionError, loggableError } from './database-errors.js';
 import { IAM_DATA_SOURCE } from './iam-data-source.js';
 
@@ -32,7 +33,9 @@ const backoffMs = (attempt: number) => 10 * 2 ** (attempt - 1) * (1 + 2 * Math.r
  *   4. principals, users before service accounts: FOR UPDATE by their own routes (changes to their
  *      groups, their password and sign-in included), FOR SHARE when named as members of a group;
  *   5. the rows that hang off them: memberships, role bindings, sessions, profiles, settings. A unit of
- *      work that has written one of these takes no lock of kinds 1–4 afterwards.
+ *      work that has written one of these takes no lock of kinds 1–4 afterwards;
+ *   6. the authority version row (AuthorityVersionService), incremented by run() as the last statement of the
+ *      unit of work, so that it is held only while the transaction commits.
  * Deleting a row locks it (and, through ON DELETE CASCADE, the rows that hang off it) like FOR UPDATE.
  * Should PostgreSQL still abort a transaction as a deadlock victim or a serialization failure, run()
  * runs the unit of work again (see run()).
@@ -43,18 +46,43 @@ export class TransactionService {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly serialised: boolean;
 
-  constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly authority: AuthorityVersionService,
+  ) {
     this.serialised = dataSource.options.type === 'better-sqlite3';
   }
 
   /**
-   * Runs `work` in a transaction. On PostgreSQL a transaction aborted as a deadlock victim (40P01) or
+   * Runs `work` in a transaction and moves the authority version with it (AuthorityVersionService): every instance
+   * drops the principals it has cached, since the work may have changed who may do what. On PostgreSQL a transaction aborted as a deadlock victim (40P01) or
    * a serialization failure (40001) is rolled back and run again, up to TRANSACTION_ATTEMPTS times in
    * all; then the request is answered 409. `work` may therefore run more than once: it must do nothing
    * outside the transaction (no logging of what it did, no calls elsewhere) and take what must not
    * change between attempts (generated tokens, timestamps) from outside.
    */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const bumping = async (em: EntityManager) => {
+      const result = await work(em);
+      await this.authority.bumpIn(em);
+      return result;
+    };
+    // Committed, rolled back or unknown (a connection lost during COMMIT): whatever was cached meanwhile, from this
+    // transaction's view or before it, is not trusted any more.
+    return this.runOnce(bumping).finally(() => this.authority.changedHere());
+  }
+
+  /**
+   * run() for work that provably changes no one's authority: a new principal (its credential is checked afresh),
+   * a new role (bound to nothing), names shown, descriptions, metadata, profiles, settings. It does not move the
+   * authority version, so the instances keep their cached principals. Anything else, sessions, tokens, passwords,
+   * memberships, role bindings, policies, deletions, goes through run(), which does.
+   */
+  runKeepingAuthority<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.runOnce(work);
+  }
+
+  private runOnce<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serialised) {
       return this.runRetrying(work);
     }
@@ -64,7 +92,8 @@ export class TransactionService {
   }
 
   /**
-   * One statement that needs no transaction (the per-request last-seen stamp): auto-committed on
+   * One statement that needs no transaction and changes no one's authority (the last-seen stamp, a failed
+   * sign-in's count, removing expired sessions): auto-committed on
    * PostgreSQL, which saves a BEGIN and a COMMIT; still queued on SQLite, so that it never lands inside
    * another caller's open transaction.
    */

@@ -18,7 +18,7 @@ export class ProfilesService {
   ) {}
 
   async update(principal: Principal, name: string, dto: UpdateProfileDto): Promise<UserDto> {
-    await this.tx.run(async (em) => {
+    await this.tx.runKeepingAuthority(async (em) => {
       const user = await em.findOne(User, { where: { nameKey: await userKeyOf(em, name) }, lock: this.tx.rowLock });
       if (!user) {
         throw ApiError.notFound(`User "${name}" not found`);

@@ -62,7 +62,7 @@ export class RolesService {
     });
     await this.authorization.assertMayGrant(principal, role);
     try {
-      await this.tx.run((em) => em.insert(Role, role));
+      await this.tx.runKeepingAuthority((em) => em.insert(Role, role));
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw ApiError.conflict(`A role named "${dto.name}" already exists`);

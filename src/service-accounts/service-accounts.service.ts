@@ -5,6 +5,7 @@ import { type EntityManager, Repository } from 'typeorm';
 import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
+import type { Authenticated } from '../auth/principal-cache.js';
 import type { Principal } from '../auth/principal.js';
 import { digestsEqual, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
@@ -108,7 +109,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       lastSeenAt: null,
     });
     try {
-      await this.tx.run(async (em) => {
+      await this.tx.runKeepingAuthority(async (em) => {
         await this.tx.lockPrincipalNames(em);
         await assertPrincipalNameFree(em, dto.name);
         await em.insert(ServiceAccount, account);
@@ -123,7 +124,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   }
 
   async update(principal: Principal, name: string, dto: UpdateServiceAccountDto): Promise<ServiceAccountDto> {
-    await this.tx.run(async (em) => {
+    await this.tx.runKeepingAuthority(async (em) => {
       const account = await this.lockByName(em, name);
       await this.assertMayActOn(principal, account, 'iam:UpdateServiceAccount', em);
       const changes: Partial<ServiceAccount> = {};
@@ -194,8 +195,8 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     return this.get(name);
   }
 
-  /** The principal behind a bearer token; 401 when malformed, unknown or expired. */
-  async authenticate(token: string): Promise<Principal> {
+  /** The principal behind a bearer token, and its token's expiry; 401 when malformed, unknown or expired. */
+  async authenticate(token: string): Promise<Authenticated> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw ApiError.unauthorised('Invalid token');
     }
@@ -214,8 +215,10 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     if (account.tokenExpiresAt && account.tokenExpiresAt <= now) {
       throw ApiError.unauthorised(`Token expired at ${account.tokenExpiresAt.toISOString()}: renew it`);
     }
-    await this.tx.write((em) => em.update(ServiceAccount, { id: account.id }, { lastSeenAt: now }));
-    return { kind: 'service_account', id: account.id, name: account.name, isAdmin: this.isAdmin(account) };
+    return {
+      principal: { kind: 'service_account', id: account.id, name: account.name, isAdmin: this.isAdmin(account) },
+      expiresAt: account.tokenExpiresAt,
+    };
   }
 
   /**

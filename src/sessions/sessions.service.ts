@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, LessThan, Not, Repository } from 'typeorm';
 import { AdministratorsService } from '../auth/administrators.service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
+import type { Authenticated } from '../auth/principal-cache.js';
 import type { Principal } from '../auth/principal.js';
 import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
@@ -107,8 +108,8 @@ export class SessionsService implements OnApplicationBootstrap {
     return { sessionId, expiresAt, user: await this.usersService.getById(user.id) };
   }
 
-  /** The principal behind a session cookie; 401 when unknown, ended or expired. */
-  async authenticate(sessionId: string): Promise<Principal> {
+  /** The principal behind a session cookie, and the session's expiry; 401 when unknown, ended or expired. */
+  async authenticate(sessionId: string): Promise<Authenticated> {
     if (!SESSION_ID_FORMAT.test(sessionId)) {
       throw ApiError.unauthorised('Invalid session');
     }
@@ -123,16 +124,19 @@ export class SessionsService implements OnApplicationBootstrap {
     }
     const now = new Date();
     if (session.expiresAt <= now) {
-      await this.tx.run((em) => em.delete(Session, { id: session.id }));
+      // Refused by its expiry everywhere already (PrincipalCache included): removing it changes no one's authority.
+      await this.tx.write((em) => em.delete(Session, { id: session.id }));
       throw ApiError.unauthorised('Session expired: sign in again');
     }
-    await this.usersService.touchLastSeen(session.userId, now);
     return {
-      kind: 'user',
-      id: session.user.id,
-      name: session.user.name,
-      isAdmin: this.administrators.isAdministrator(session.user.name),
-      sessionId: session.id,
+      principal: {
+        kind: 'user',
+        id: session.user.id,
+        name: session.user.name,
+        isAdmin: this.administrators.isAdministrator(session.user.name),
+        sessionId: session.id,
+      },
+      expiresAt: session.expiresAt,
     };
   }
 

@@ -28,7 +28,7 @@ export class SettingsService {
   }
 
   async update(userId: string, dto: UpdateSettingsDto): Promise<SettingsDto> {
-    return this.tx.run(async (em) => {
+    return this.tx.runKeepingAuthority(async (em) => {
       const current = toSettingsDto(await em.findOne(UserSettings, { where: { userId }, lock: this.tx.rowLock }));
       const next: SettingsDto = {
         theme: dto.theme ?? current.theme,

@@ -114,7 +114,7 @@ export class UsersService {
       lastSeenAt: null,
     });
     try {
-      await this.tx.run(async (em) => {
+      await this.tx.runKeepingAuthority(async (em) => {
         await this.tx.lockPrincipalNames(em);
         await assertPrincipalNameFree(em, dto.name);
         await em.insert(User, user);
@@ -131,7 +131,7 @@ export class UsersService {
   }
 
   async update(principal: Principal, name: string, dto: UpdateUserDto): Promise<UserDto> {
-    await this.tx.run(async (em) => {
+    await this.tx.runKeepingAuthority(async (em) => {
       const user = await this.lockByName(em, name);
       await this.assertMayActOn(principal, user, 'iam:UpdateUser', em);
       const changes: Partial<User> = {};
@@ -221,10 +221,6 @@ export class UsersService {
       lrn('user', user.name),
       em,
     );
-  }
-
-  async touchLastSeen(userId: string, at = new Date()): Promise<void> {
-    await this.tx.write((em) => em.update(User, { id: userId }, { lastSeenAt: at }));
   }
 
   private async findOrFail(name: string): Promise<User> {

@@ -1,0 +1,99 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { loggableError } from './database-errors.js';
+import { AuthorityVersion } from './entities/authority-version.entity.js';
+import { IAM_DATA_SOURCE } from './iam-data-source.js';
+
+/** How often each instance reads the shared counter. */
+export const AUTHORITY_POLL_MS = 200;
+
+/**
+ * How long a reading of the counter vouches for what was cached before it. A change committed at t is seen by
+ * every poll that starts after t, so an instance stops using what it cached before the change by
+ * t + AUTHORITY_POLL_MS when its polls succeed, and by t + AUTHORITY_TRUST_MS at the latest when they fail or are
+ * late (a busy event loop, a slow or unreachable database): then nothing is served from cache at all.
+ */
+export const AUTHORITY_TRUST_MS = 700;
+
+/**
+ * Tells the principal cache (PrincipalCache) whether what it holds is still current.
+ *
+ * Every write that may change who may do what increments one shared counter in its own transaction
+ * (TransactionService.run, bumpIn). This instance moves to a new `generation` at once after its own such commits,
+ * and within AUTHORITY_POLL_MS of another instance's, by polling the counter. A cache entry is good only for the
+ * generation it was loaded in, and only while the last successful poll started less than AUTHORITY_TRUST_MS ago.
+ */
+@Injectable()
+export class AuthorityVersionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(AuthorityVersionService.name);
+  private generation = 0;
+  private lastSeenVersion: string | null = null;
+  /** performance.now() at the start of the last poll that succeeded; -Infinity until one has. */
+  private confirmedAt = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private failing = false;
+
+  constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.poll();
+    this.timer = setInterval(() => void this.poll(), AUTHORITY_POLL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * The generation a cache entry loaded now belongs to, or null when the counter has not been read recently
+   * enough to trust any cached entry (then callers look everything up).
+   */
+  current(): number | null {
+    return performance.now() - this.confirmedAt < AUTHORITY_TRUST_MS ? this.generation : null;
+  }
+
+  /** Increments the shared counter inside the transaction `em` belongs to. */
+  async bumpIn(em: EntityManager): Promise<void> {
+    await em.increment(AuthorityVersion, { id: 1 }, 'version', 1);
+  }
+
+  /** After this instance committed (or may have committed) a bump: nothing cached before is good any more. */
+  changedHere(): void {
+    this.generation++;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) {
+      return;
+    }
+    this.polling = true;
+    const startedAt = performance.now();
+    try {
+      const row = await this.dataSource.getRepository(AuthorityVersion).findOne({ where: { id: 1 } });
+      const version = String(row?.version ?? 'missing');
+      if (version !== this.lastSeenVersion) {
+        this.lastSeenVersion = version;
+        this.generation++;
+      }
+      this.confirmedAt = startedAt;
+      if (this.failing) {
+        this.failing = false;
+        this.logger.log('Authority version readable again: principal cache back in use');
+      }
+    } catch (error) {
+      if (!this.failing) {
+        this.failing = true;
+        this.logger.warn(
+          { err: loggableError(error) },
+          'Cannot read the authority version: every request looks its principal up until it can',
+        );
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+}
