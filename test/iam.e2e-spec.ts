@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import { adminAuth, createGroup, createUser, expectError, signedInUser, uniqueName } from './utils/fixtures.js';
 
@@ -283,8 +284,14 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
       expect(fetched.body).toMatchObject({ description: 'ci', metadata: { k: 'v' }, last_seen_at: null });
       // No policy yet: authenticated, but not allowed.
       expectError(await t.http().get(`/api/v1/users/${rootUser}`).set(bearer(account.token)), 403, 'forbidden');
-      const seen = await t.http().get(`/api/v1/service-accounts/${account.name}`).set(adminAuth).expect(200);
-      expect(seen.body.last_seen_at).not.toBeNull();
+      // Stamped off the request's path: a moment after the answer.
+      let seen: string | null = null;
+      for (let attempt = 0; attempt < 50 && seen === null; attempt++) {
+        const res = await t.http().get(`/api/v1/service-accounts/${account.name}`).set(adminAuth).expect(200);
+        seen = (res.body as { last_seen_at: string | null }).last_seen_at;
+        await sleep(20);
+      }
+      expect(seen).not.toBeNull();
       const list = await t.http().get('/api/v1/service-accounts').set(adminAuth).expect(200);
       expect(list.body.items.every((a: { token?: string }) => a.token === undefined)).toBe(true);
       const patched = await t

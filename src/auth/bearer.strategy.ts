@@ -5,7 +5,11 @@ import { ServiceAccountsService } from '../service-accounts/service-accounts.ser
 import { PrincipalCache } from './principal-cache.js';
 import type { Principal } from './principal.js';
 
-export const BEARER_STRATEGY = 'bearer';
+/**
+ * Passport keeps strategies in one registry per process, by name: a name of our own, so that a host's `bearer`
+ * strategy and ours never replace each other.
+ */
+export const BEARER_STRATEGY = 'iam-bearer';
 
 /** `Authorization: Bearer <token>`: service-account tokens. Tokens in the query or body are not accepted. */
 @Injectable()

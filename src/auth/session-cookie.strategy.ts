@@ -8,7 +8,8 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { PrincipalCache } from './principal-cache.js';
 import type { Principal } from './principal.js';
 
-export const SESSION_STRATEGY = 'session';
+/** Named for the IAM alone, as BEARER_STRATEGY is. */
+export const SESSION_STRATEGY = 'iam-session';
 
 type Verify = (sessionId: string, done: (error: unknown, principal?: Principal | false) => void) => void;
 

@@ -1,0 +1,268 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { PrincipalCache } from '../src/auth/principal-cache.js';
+import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
+import request from 'supertest';
+import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
+import { ensureBuilt, startService, type ServiceProcess } from './utils/service-process.js';
+import {
+  adminAuth,
+  createGroup,
+  createServiceAccount,
+  expectError,
+  signedInUser,
+  uniqueName,
+} from './utils/fixtures.js';
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** A change made on one instance must not work on another past this (the issue's bound). */
+const OTHER_INSTANCE_BOUND_MS = 1000;
+
+/** Every SQL statement an app's IAM DataSource runs from now on, until stopped. */
+function recordStatements(t: TestApp) {
+  const dataSource = t.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE));
+  const original = dataSource.logger;
+  const statements: string[] = [];
+  const recorder: TypeOrmLogger = {
+    logQuery: (query) => void statements.push(query),
+    logQueryError: () => undefined,
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+    log: () => undefined,
+  };
+  Object.assign(dataSource, { logger: recorder });
+  return {
+    statements,
+    stop: () => Object.assign(dataSource, { logger: original }),
+  };
+}
+
+/** The statements `send` makes `t` run. */
+async function statementsOf(t: TestApp, send: () => Promise<unknown>): Promise<string[]> {
+  const recording = recordStatements(t);
+  try {
+    await send();
+    return recording.statements;
+  } finally {
+    recording.stop();
+  }
+}
+
+const readsCredentials = (statement: string) => /"(sessions|service_accounts|group_roles|roles)"/.test(statement);
+
+/** Either instance, as far as sending it requests goes. */
+interface Instance {
+  http: () => ReturnType<typeof request>;
+}
+
+/**
+ * Two instances on one database: `a` in this process (its statements can be recorded), `b` the built service in a
+ * process of its own (each process has one passport registry, and a real second instance is a process anyway), with
+ * every statement it runs in its log.
+ */
+describe.each(TEST_DATABASES)('principal cache on %s, two instances on one database', (kind) => {
+  let a: TestApp;
+  let service: ServiceProcess;
+  let b: Instance;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    a = await createTestApp(kind);
+    service = await startService({ DATABASE_URL: a.database.url, DATABASE_LOGGING: 'true' });
+    b = { http: () => request(service.url) };
+  });
+
+  afterAll(async () => {
+    await service?.kill();
+    await a?.close();
+  });
+
+  /** The statements `send` makes the service process `b` run (from its log). */
+  async function statementsOfB(send: () => Promise<unknown>): Promise<string[]> {
+    const from = service.lines.length;
+    await send();
+    await sleep(100); // its log lines reach this process a moment after the answer
+    return service.lines
+      .slice(from)
+      .filter((line) => line.msg === 'query')
+      .map((line) => String(line.query));
+  }
+
+  /** A service account in a group whose role allows reading users; its token, warm in both instances' caches. */
+  async function readerOnBoth() {
+    const role = uniqueName('r');
+    await a
+      .http()
+      .post('/api/v1/roles')
+      .set(adminAuth)
+      .send({ name: role, policy: [{ effect: 'allow', action: ['iam:GetUser'], resource: ['iam:user:*'] }] })
+      .expect(201);
+    const account = await createServiceAccount(a);
+    const group = await createGroup(a, uniqueName('g'), { roles: [role], members: [account.name] });
+    const target = (await signedInUser(a)).name;
+    for (const t of [a, b]) {
+      await t.http().get(`/api/v1/users/${target}`).set(bearer(account.token)).expect(200);
+    }
+    return { role, account, group, target };
+  }
+
+  /**
+   * `b` answers `check` from its cache before the change (it may take it a few requests: its poll of the authority
+   * version drops what it cached before the setup's own changes), then both refuse it: `a` at once, `b` within the
+   * bound.
+   */
+  async function expectRefusedOnBothAfter(
+    change: () => Promise<unknown>,
+    check: (t: Instance) => Promise<{ status: number }>,
+    refused: number,
+  ) {
+    let lookups: string[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      lookups = (await statementsOfB(() => check(b))).filter(readsCredentials);
+      if (lookups.length === 0) {
+        break;
+      }
+      await sleep(100);
+    }
+    expect(lookups).toEqual([]);
+    await change();
+    expect((await check(a)).status).toBe(refused);
+    await sleep(OTHER_INSTANCE_BOUND_MS);
+    expect((await check(b)).status).toBe(refused);
+  }
+
+  it('answers a repeated request without looking its credential or policy up', async () => {
+    const { account, target } = await readerOnBoth();
+    const user = await signedInUser(a);
+    // A few tries: its poll of the authority version drops, once, what it cached before the setup's changes.
+    const lookupsOf = async (send: () => Promise<unknown>) => {
+      let lookups: string[] = [];
+      for (let attempt = 0; attempt < 10; attempt++) {
+        lookups = (await statementsOf(a, send)).filter(readsCredentials);
+        if (lookups.length === 0) {
+          break;
+        }
+        await sleep(100);
+      }
+      return lookups;
+    };
+    expect(await lookupsOf(() => a.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200))).toEqual([]);
+    expect(
+      await lookupsOf(() => a.http().get(`/api/v1/users/${target}`).set(bearer(account.token)).expect(200)),
+    ).toEqual([]);
+    expect(a.app.get(PrincipalCache).size).toBeGreaterThan(0);
+  });
+
+  it('refuses a renewed token’s old value at once here and within a second on the other instance', async () => {
+    const { account, target } = await readerOnBoth();
+    await expectRefusedOnBothAfter(
+      () => a.http().post(`/api/v1/service-accounts/${account.name}/renew-token`).set(adminAuth).send({}).expect(200),
+      (t) => t.http().get(`/api/v1/users/${target}`).set(bearer(account.token)),
+      401,
+    );
+  });
+
+  it('refuses a deleted account’s token at once here and within a second on the other instance', async () => {
+    const { account, target } = await readerOnBoth();
+    await expectRefusedOnBothAfter(
+      () => a.http().delete(`/api/v1/service-accounts/${account.name}`).set(adminAuth).expect(204),
+      (t) => t.http().get(`/api/v1/users/${target}`).set(bearer(account.token)),
+      401,
+    );
+  });
+
+  it('refuses a signed-out session at once here and within a second on the other instance', async () => {
+    const user = await signedInUser(a);
+    for (const t of [a, b]) {
+      await t.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
+    }
+    await expectRefusedOnBothAfter(
+      () => a.http().delete('/api/v1/users/me/sessions').set('Cookie', user.cookie).expect(204),
+      (t) => t.http().get('/api/v1/users/me').set('Cookie', user.cookie),
+      401,
+    );
+  });
+
+  it('ends the sessions of a user whose password an administrator set, on both instances', async () => {
+    const user = await signedInUser(a);
+    for (const t of [a, b]) {
+      await t.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
+    }
+    await expectRefusedOnBothAfter(
+      () =>
+        a
+          .http()
+          .put(`/api/v1/users/${user.name}/password`)
+          .set(adminAuth)
+          .send({ password: 'another one 1' })
+          .expect(204),
+      (t) => t.http().get('/api/v1/users/me').set('Cookie', user.cookie),
+      401,
+    );
+  });
+
+  it('stops a removed membership at once here and within a second on the other instance', async () => {
+    const { account, group, target } = await readerOnBoth();
+    await expectRefusedOnBothAfter(
+      () =>
+        a
+          .http()
+          .put(`/api/v1/service-accounts/${account.name}/groups`)
+          .set(adminAuth)
+          .send({ remove_from_groups: [group.name] })
+          .expect(200),
+      (t) => t.http().get(`/api/v1/users/${target}`).set(bearer(account.token)),
+      403,
+    );
+  });
+
+  it('applies a changed policy at once here and within a second on the other instance', async () => {
+    const { role, account, target } = await readerOnBoth();
+    await expectRefusedOnBothAfter(
+      () =>
+        a
+          .http()
+          .patch(`/api/v1/roles/${role}`)
+          .set(adminAuth)
+          .send({ policy: [{ effect: 'allow', action: ['iam:GetGroup'], resource: ['iam:group:*'] }] })
+          .expect(200),
+      (t) => t.http().get(`/api/v1/users/${target}`).set(bearer(account.token)),
+      403,
+    );
+  });
+
+  it('applies an unbound role at once here and within a second on the other instance', async () => {
+    const { role, account, group, target } = await readerOnBoth();
+    expect(role).toBeTruthy();
+    await expectRefusedOnBothAfter(
+      () => a.http().patch(`/api/v1/groups/${group.name}`).set(adminAuth).send({ roles: [] }).expect(200),
+      (t) => t.http().get(`/api/v1/users/${target}`).set(bearer(account.token)),
+      403,
+    );
+  });
+
+  it('stamps last_seen_at off the request, and at most once a minute per principal', async () => {
+    const account = await createServiceAccount(a);
+    const first = await statementsOf(a, () => a.http().get('/api/v1/users').set(bearer(account.token)).expect(200));
+    expect(first.filter((statement) => /^UPDATE "service_accounts"/.test(statement))).toHaveLength(1);
+    let seen: string | null = null;
+    for (let attempt = 0; attempt < 50 && seen === null; attempt++) {
+      const res = await a.http().get(`/api/v1/service-accounts/${account.name}`).set(adminAuth).expect(200);
+      seen = (res.body as { last_seen_at: string | null }).last_seen_at;
+      await sleep(20);
+    }
+    expect(seen).not.toBeNull();
+    const again = await statementsOf(a, () => a.http().get('/api/v1/users').set(bearer(account.token)).expect(200));
+    expect(again.filter((statement) => /^UPDATE/.test(statement))).toEqual([]);
+  });
+
+  it('refuses a wrong token every time, never from memory', async () => {
+    const wrong = `iamsa_${'0'.repeat(46)}`;
+    for (const t of [a, b, a]) {
+      expectError(await t.http().get('/api/v1/users').set(bearer(wrong)), 401, 'unauthorised');
+    }
+  });
+});
