@@ -28,7 +28,9 @@ export const AUTHORITY_TRUST_MS = 700;
 export class AuthorityVersionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AuthorityVersionService.name);
   private generation = 0;
-  private lastSeenVersion: string | null = null;
+  private lastSeenVersion: bigint | null = null;
+  /** performance.now() when lastSeenVersion was taken. */
+  private lastSeenAt = Number.NEGATIVE_INFINITY;
   /** performance.now() at the start of the last poll that succeeded; -Infinity until one has. */
   private confirmedAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
@@ -56,14 +58,32 @@ export class AuthorityVersionService implements OnApplicationBootstrap, OnApplic
     return performance.now() - this.confirmedAt < AUTHORITY_TRUST_MS ? this.generation : null;
   }
 
-  /** Increments the shared counter inside the transaction `em` belongs to. */
-  async bumpIn(em: EntityManager): Promise<void> {
-    await em.increment(AuthorityVersion, { id: 1 }, 'version', 1);
+  /** Increments the shared counter inside the transaction `em` belongs to; the counter's new value. */
+  async bumpIn(em: EntityManager): Promise<bigint> {
+    const result: unknown = await em.query(
+      `UPDATE "iam_authority_version" SET "version" = "version" + 1 WHERE "id" = 1 RETURNING "version"`,
+    );
+    // PostgreSQL's driver answers an UPDATE with [rows, count]; better-sqlite3's with the rows.
+    const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as { version: unknown }[];
+    return BigInt(String(rows[0].version));
   }
 
-  /** After this instance committed (or may have committed) a bump: nothing cached before is good any more. */
-  changedHere(): void {
+  /**
+   * After this instance committed a bump (`committed`, the counter's value it set), or may have (a rollback, or a
+   * connection lost during COMMIT: undefined): nothing cached before is good any more. A committed value is taken
+   * as seen, so that the poll does not drop the cache a second time for this instance's own change; every value
+   * below it was committed before it (the row is locked until commit), so this drop covers those changes too.
+   */
+  changedHere(committed?: bigint): void {
     this.generation++;
+    if (committed === undefined) {
+      // A poll may have read this transaction's bump before it was rolled back (SQLite's one connection), and another
+      // change may commit the same value later: the next reading counts as new whatever it is.
+      this.lastSeenVersion = null;
+    } else if (this.lastSeenVersion === null || committed > this.lastSeenVersion) {
+      this.lastSeenVersion = committed;
+      this.lastSeenAt = performance.now();
+    }
   }
 
   private async poll(): Promise<void> {
@@ -74,9 +94,13 @@ export class AuthorityVersionService implements OnApplicationBootstrap, OnApplic
     const startedAt = performance.now();
     try {
       const row = await this.dataSource.getRepository(AuthorityVersion).findOne({ where: { id: 1 } });
-      const version = String(row?.version ?? 'missing');
-      if (version !== this.lastSeenVersion) {
+      const version = BigInt(row?.version ?? -1);
+      // A value below the one seen is a reading older than this instance's last own commit (ignored), unless the
+      // reading started after that commit: then the counter went back (a restored backup), and it counts as new.
+      const stale = this.lastSeenVersion !== null && version < this.lastSeenVersion && startedAt < this.lastSeenAt;
+      if (version !== this.lastSeenVersion && !stale) {
         this.lastSeenVersion = version;
+        this.lastSeenAt = startedAt;
         this.generation++;
       }
       this.confirmedAt = startedAt;

@@ -62,14 +62,25 @@ export class TransactionService {
    * change between attempts (generated tokens, timestamps) from outside.
    */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    let committed: bigint | undefined;
     const bumping = async (em: EntityManager) => {
+      committed = undefined; // an attempt run again (runRetrying) starts afresh
       const result = await work(em);
-      await this.authority.bumpIn(em);
+      committed = await this.authority.bumpIn(em);
       return result;
     };
     // Committed, rolled back or unknown (a connection lost during COMMIT): whatever was cached meanwhile, from this
     // transaction's view or before it, is not trusted any more.
-    return this.runOnce(bumping).finally(() => this.authority.changedHere());
+    return this.runOnce(bumping).then(
+      (result) => {
+        this.authority.changedHere(committed);
+        return result;
+      },
+      (error: unknown) => {
+        this.authority.changedHere();
+        throw error;
+      },
+    );
   }
 
   /**
