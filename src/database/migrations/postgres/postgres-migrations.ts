@@ -2,6 +2,7 @@ import { InitialSchema1795888637621 } from './1795888637621-InitialSchema.js';
 import { RolesAndServiceAccountGroups1795890075934 } from './1795890075934-RolesAndServiceAccountGroups.js';
 import { AccountLockout1795975615255 } from './1795975615255-AccountLockout.js';
 import { BootstrapTokenFlag1795975828043 } from './1795975828043-BootstrapTokenFlag.js';
+import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
 
 /** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
 export const postgresMigrations = [
@@ -9,4 +10,5 @@ export const postgresMigrations = [
   RolesAndServiceAccountGroups1795890075934,
   AccountLockout1795975615255,
   BootstrapTokenFlag1795975828043,
+  IamKeys1796100000000,
 ];

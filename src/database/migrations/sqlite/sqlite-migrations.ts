@@ -2,6 +2,7 @@ import { InitialSchema1795888636659 } from './1795888636659-InitialSchema.js';
 import { RolesAndServiceAccountGroups1795890074156 } from './1795890074156-RolesAndServiceAccountGroups.js';
 import { AccountLockout1795975594735 } from './1795975594735-AccountLockout.js';
 import { BootstrapTokenFlag1795975799735 } from './1795975799735-BootstrapTokenFlag.js';
+import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
 
 /** SQLite migrations, oldest first. Generate new ones with `npm run migration:generate:sqlite`. */
 export const sqliteMigrations = [
@@ -9,4 +10,5 @@ export const sqliteMigrations = [
   RolesAndServiceAccountGroups1795890074156,
   AccountLockout1795975594735,
   BootstrapTokenFlag1795975799735,
+  IamKeys1796100000000,
 ];
