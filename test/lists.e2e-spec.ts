@@ -484,6 +484,10 @@ describe.each(TEST_DATABASES)('lists: pages, search, policy in the database (%s)
       await seed(120, 2500);
       const large = await measure();
       expect(large).toEqual(small);
+      // A full page of 1,000, with their groups.
+      const full = (await get(`/api/v1/users?limit=1000&group=${group}`).expect(200)).body as ListBody;
+      expect(full.items).toHaveLength(1000);
+      expect(typeof full.next_page_token).toBe('string');
       for (const count of small) {
         expect(count).toBeLessThanOrEqual(10);
       }
