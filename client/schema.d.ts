@@ -787,6 +787,8 @@ export interface components {
         };
         GroupListDto: {
             items: components["schemas"]["CompactGroupDto"][];
+            /** @description Present while more groups remain: pass it as `page_token` (with the same `q`) for the next page. */
+            next_page_token?: string;
         };
         GroupMemberDto: {
             /** @example alice */
@@ -887,6 +889,8 @@ export interface components {
         };
         RoleListDto: {
             items: components["schemas"]["CompactRoleDto"][];
+            /** @description Present while more roles remain: pass it as `page_token` (with the same `q`) for the next page. */
+            next_page_token?: string;
         };
         ServiceAccountDto: {
             /**
@@ -927,6 +931,8 @@ export interface components {
         };
         ServiceAccountListDto: {
             items: components["schemas"]["ServiceAccountDto"][];
+            /** @description Present while more service accounts remain: pass it as `page_token` (with the same `q` and `group`) for the next page. */
+            next_page_token?: string;
         };
         ServiceAccountWithTokenDto: {
             /**
@@ -1195,6 +1201,8 @@ export interface components {
         };
         UserListDto: {
             items: components["schemas"]["UserDto"][];
+            /** @description Present while more users remain: pass it as `page_token` (with the same `q` and `group`) for the next page. */
+            next_page_token?: string;
         };
         UserProfileDto: {
             /** @example Mary Jane Watson */
@@ -1384,7 +1392,20 @@ export type $defs = Record<string, never>;
 export interface operations {
     listGroups: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The most items in the page (1–1000). */
+                limit?: number;
+                /**
+                 * @description The `next_page_token` of the previous page, for the page after it, with the same `q` (and `group`). Opaque;
+                 *     one that was altered, or issued for another list or other filters, is a 400.
+                 */
+                page_token?: string;
+                /**
+                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
+                 *     to case. `%`, `_` and `\` are taken literally.
+                 */
+                q?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1400,7 +1421,16 @@ export interface operations {
                     "application/json": components["schemas"]["GroupListDto"];
                 };
             };
-            400: components["responses"]["InvalidJson"];
+            /** @description Invalid limit, q or page_token (altered, or issued for another list or other filters) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             401: components["responses"]["UnauthenticatedOrSessionExpired"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1708,7 +1738,20 @@ export interface operations {
     };
     listRoles: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The most items in the page (1–1000). */
+                limit?: number;
+                /**
+                 * @description The `next_page_token` of the previous page, for the page after it, with the same `q` (and `group`). Opaque;
+                 *     one that was altered, or issued for another list or other filters, is a 400.
+                 */
+                page_token?: string;
+                /**
+                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
+                 *     to case. `%`, `_` and `\` are taken literally.
+                 */
+                q?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1724,7 +1767,16 @@ export interface operations {
                     "application/json": components["schemas"]["RoleListDto"];
                 };
             };
-            400: components["responses"]["InvalidJson"];
+            /** @description Invalid limit, q or page_token (altered, or issued for another list or other filters) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             401: components["responses"]["UnauthenticatedOrSessionExpired"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1965,7 +2017,22 @@ export interface operations {
     };
     listServiceAccounts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The most items in the page (1–1000). */
+                limit?: number;
+                /** @description Only members of this group; an unknown group gives an empty list. */
+                group?: string;
+                /**
+                 * @description The `next_page_token` of the previous page, for the page after it, with the same `q` (and `group`). Opaque;
+                 *     one that was altered, or issued for another list or other filters, is a 400.
+                 */
+                page_token?: string;
+                /**
+                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
+                 *     to case. `%`, `_` and `\` are taken literally.
+                 */
+                q?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1981,7 +2048,16 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceAccountListDto"];
                 };
             };
-            400: components["responses"]["InvalidJson"];
+            /** @description Invalid limit, q or page_token (altered, or issued for another list or other filters) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             401: components["responses"]["UnauthenticatedOrSessionExpired"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2276,7 +2352,22 @@ export interface operations {
     };
     listUsers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The most items in the page (1–1000). */
+                limit?: number;
+                /** @description Only members of this group; an unknown group gives an empty list. */
+                group?: string;
+                /**
+                 * @description The `next_page_token` of the previous page, for the page after it, with the same `q` (and `group`). Opaque;
+                 *     one that was altered, or issued for another list or other filters, is a 400.
+                 */
+                page_token?: string;
+                /**
+                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
+                 *     to case. `%`, `_` and `\` are taken literally.
+                 */
+                q?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2292,7 +2383,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserListDto"];
                 };
             };
-            400: components["responses"]["InvalidJson"];
+            /** @description Invalid limit, q or page_token (altered, or issued for another list or other filters) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             401: components["responses"]["UnauthenticatedOrSessionExpired"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -13,6 +13,7 @@ import {
   resolveIamOptions,
   type ResolvedIamOptions,
 } from './iam.options.js';
+import { PaginationModule } from './pagination/pagination.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 
 /** The options, validated (a bad one stops the boot with a message naming it), and the views the providers read. */
@@ -59,7 +60,7 @@ export class IamCoreModule {
     return {
       module: IamCoreModule,
       global: true,
-      imports: [...imports, DatabaseModule, RateLimitModule, AuthModule],
+      imports: [...imports, DatabaseModule, RateLimitModule, AuthModule, PaginationModule],
       providers: [...optionProviders, ...resolvedProviders],
       exports: exported,
     };

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError } from '../common/api-error.js';
-import { type IamAction, lrn } from './actions.js';
+import { type IamAction, lrn, type ResourceKind } from './actions.js';
 import { firstUncovered, type Lack } from './containment.js';
 import { CompiledPolicy, type PolicyStatement } from './policy.js';
+import { policyCondition, type SqlCondition } from './policy-sql.js';
 import type { Principal } from './principal.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
@@ -67,6 +68,23 @@ export class AuthorizationService {
     }
     const policy = await this.policyOf(principal);
     return items.filter((item) => policy.decide(action, resourceOf(item)) === 'allow');
+  }
+
+  /**
+   * What filterAllowed() decides, as a SQL condition for a list query: the items of `kind` whose LRN
+   * (`'iam:<kind>:' || <column>`, `column` holding the lower-cased name) the principal may see with `action`.
+   * Null for administrators (no condition).
+   */
+  async listCondition(
+    principal: Principal,
+    action: IamAction,
+    kind: ResourceKind,
+    column: string,
+  ): Promise<SqlCondition | null> {
+    if (principal.isAdmin) {
+      return null;
+    }
+    return policyCondition(await this.statementsOf(principal), action, kind, column);
   }
 
   /** Creating a principal with an administrator's name creates an administrator: administrators only. */

@@ -11,6 +11,8 @@ const CODE_BY_CONSTRAINT: [string, FieldErrorCode][] = [
   ['isObject', 'invalid_type'],
   ['isBoolean', 'invalid_type'],
   ['isInt', 'invalid_type'],
+  ['min', 'invalid_value'],
+  ['max', 'invalid_value'],
   ['isDate', 'invalid_type'],
   ['isRfc3339DateTime', 'invalid_format'],
   ['minLength', 'too_short'],

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { DataSourceOptions } from 'typeorm';
 import { type DatabaseConfig, databaseTimeouts } from '../config/database.config.js';
+import { IamKey } from '../pagination/entities/iam-key.entity.js';
 import { Group } from '../groups/entities/group.entity.js';
 import { Profile } from '../profiles/entities/profile.entity.js';
 import { Role } from '../roles/entities/role.entity.js';
@@ -23,7 +25,18 @@ const SLOW_QUERY_MS = 1000;
  */
 const CLIENT_QUERY_TIMEOUT_MARGIN_MS = 1000;
 
-export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role, AuthorityVersion];
+/**
+ * SQLite's own lower() folds ASCII letters only; PostgreSQL's folds every letter. On the IAM's SQLite connections
+ * lower() is JavaScript's toLowerCase() instead (deterministic, so SQLite may use it anywhere), so that searches
+ * (`q`) ignore the case of `É` as they do that of `E`, on both databases. No index or stored value depends on it.
+ */
+function useUnicodeLower(db: Database.Database): void {
+  db.function('lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
+}
+
+export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role, AuthorityVersion, IamKey];
 
 /**
  * The one place that turns configuration into TypeORM options: used by AppModule and by ormconfig.ts
@@ -47,6 +60,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       enableWAL: true,
       timeout: timeouts.busyTimeoutMs,
       migrations: sqliteMigrations,
+      prepareDatabase: useUnicodeLower,
     };
   }
   return {

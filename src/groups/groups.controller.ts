@@ -1,8 +1,9 @@
-import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { ListQueryDto } from '../common/dto/list-query.dto.js';
 import { CreateGroupDto } from './dto/create-group.dto.js';
 import { GroupDto, GroupListDto } from './dto/group-response.dto.js';
 import { UpdateGroupDto } from './dto/update-group.dto.js';
@@ -15,8 +16,12 @@ export class GroupsController {
 
   @Get()
   @ListPermission('List groups', 'iam:ListGroups', 'group')
-  async list(@CurrentPrincipal() principal: Principal): Promise<GroupListDto> {
-    return { items: await this.groups.list(principal) };
+  @ApiBadRequestResponse({
+    description: 'Invalid limit, q or page_token (altered, or issued for another list or other filters)',
+    type: ErrorResponseDto,
+  })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListQueryDto): Promise<GroupListDto> {
+    return this.groups.list(principal, query);
   }
 
   @Post()

@@ -1,8 +1,9 @@
-import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { ListQueryDto } from '../common/dto/list-query.dto.js';
 import { CreateRoleDto } from './dto/create-role.dto.js';
 import { PolicyStatementDto } from './dto/policy-statement.dto.js';
 import { RoleDto, RoleListDto } from './dto/role-response.dto.js';
@@ -16,8 +17,12 @@ export class RolesController {
 
   @Get()
   @ListPermission('List roles', 'iam:ListRoles', 'role')
-  async list(@CurrentPrincipal() principal: Principal): Promise<RoleListDto> {
-    return { items: await this.roles.list(principal) };
+  @ApiBadRequestResponse({
+    description: 'Invalid limit, q or page_token (altered, or issued for another list or other filters)',
+    type: ErrorResponseDto,
+  })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListQueryDto): Promise<RoleListDto> {
+    return this.roles.list(principal, query);
   }
 
   @Post()

@@ -2,18 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, Repository } from 'typeorm';
-import { lrn } from '../auth/actions.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import { canonicalAction, type PolicyStatement } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import { canonicalName } from '../common/names.js';
+import type { ListQueryDto } from '../common/dto/list-query.dto.js';
 import { patchMetadata } from '../common/metadata.js';
+import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { type CreateRoleDto, MAX_STATEMENTS } from './dto/create-role.dto.js';
 import type { PolicyStatementDto } from './dto/policy-statement.dto.js';
-import { type CompactRoleDto, type RoleDto, toCompactRole, toRoleDto } from './dto/role-response.dto.js';
+import { type RoleDto, type RoleListDto, toCompactRole, toRoleDto } from './dto/role-response.dto.js';
 import type { UpdateRoleDto } from './dto/update-role.dto.js';
 import { Role } from './entities/role.entity.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
@@ -35,14 +36,37 @@ export class RolesService {
     @InjectRepository(Role, IAM_DATA_SOURCE) private readonly roles: Repository<Role>,
     private readonly authorization: AuthorizationService,
     private readonly tx: TransactionService,
+    private readonly pages: PageTokenService,
   ) {}
 
-  async list(principal: Principal): Promise<CompactRoleDto[]> {
-    const roles = await this.roles.find({ order: { name: 'ASC' } });
-    const visible = await this.authorization.filterAllowed(principal, 'iam:ListRoles', roles, (role) =>
-      lrn('role', role.name),
-    );
-    return visible.map(toCompactRole);
+  /**
+   * A page of the roles the caller may list (iam:ListRoles, decided in the query), in name order (names are
+   * lower-case), after the page token's key: one query (limit + 1 rows, along the name index).
+   */
+  async list(principal: Principal, query: ListQueryDto): Promise<RoleListDto> {
+    const request = await this.pages.start('roles', query);
+    const select = this.roles.createQueryBuilder('r');
+    if (request.after !== null) {
+      select.andWhere('r.name > :after', { after: request.after });
+    }
+    const policy = await this.authorization.listCondition(principal, 'iam:ListRoles', 'role', 'r.name');
+    if (policy) {
+      select.andWhere(policy.sql, policy.params);
+    }
+    if (query.q !== undefined) {
+      select.andWhere(`(r.name LIKE :q ESCAPE '\\' OR lower(r.display_name) LIKE :q ESCAPE '\\')`, {
+        q: containsPattern(query.q),
+      });
+    }
+    const rows = await select
+      .orderBy('r.name', 'ASC')
+      .limit(request.limit + 1)
+      .getMany();
+    const page = await this.pages.finish(request, rows, (role) => role.name);
+    return {
+      items: page.rows.map(toCompactRole),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
   }
 
   async get(name: string): Promise<RoleDto> {

@@ -1,8 +1,9 @@
-import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { PrincipalListQueryDto } from '../common/dto/list-query.dto.js';
 import { NoStore } from '../common/no-store.decorator.js';
 import { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import { CreateServiceAccountDto } from './dto/create-service-account.dto.js';
@@ -24,8 +25,15 @@ export class ServiceAccountsController {
 
   @Get()
   @ListPermission('List service accounts', 'iam:ListServiceAccounts', 'service-account')
-  async list(@CurrentPrincipal() principal: Principal): Promise<ServiceAccountListDto> {
-    return { items: await this.accounts.list(principal) };
+  @ApiBadRequestResponse({
+    description: 'Invalid limit, q or page_token (altered, or issued for another list or other filters)',
+    type: ErrorResponseDto,
+  })
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: PrincipalListQueryDto,
+  ): Promise<ServiceAccountListDto> {
+    return this.accounts.list(principal, query);
   }
 
   @Post()

@@ -1,8 +1,9 @@
-import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, ListPermission, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
+import { PrincipalListQueryDto } from '../common/dto/list-query.dto.js';
 import { CreateUserDto } from './dto/create-user.dto.js';
 import { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
@@ -16,8 +17,12 @@ export class UsersController {
 
   @Get()
   @ListPermission('List users', 'iam:ListUsers', 'user')
-  async list(@CurrentPrincipal() principal: Principal): Promise<UserListDto> {
-    return { items: await this.users.list(principal) };
+  @ApiBadRequestResponse({
+    description: 'Invalid limit, q or page_token (altered, or issued for another list or other filters)',
+    type: ErrorResponseDto,
+  })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PrincipalListQueryDto): Promise<UserListDto> {
+    return this.users.list(principal, query);
   }
 
   @Post()

@@ -28,6 +28,8 @@ export class CompactGroupDto {
 
 export class GroupListDto {
   items: CompactGroupDto[];
+  /** Present while more groups remain: pass it as `page_token` (with the same `q`) for the next page. */
+  next_page_token?: string;
 }
 
 export class GroupMemberDto {

@@ -35,6 +35,8 @@ export class RoleDto extends CompactRoleDto {
 
 export class RoleListDto {
   items: CompactRoleDto[];
+  /** Present while more roles remain: pass it as `page_token` (with the same `q`) for the next page. */
+  next_page_token?: string;
 }
 
 export function toCompactRole(role: Role): CompactRoleDto {

@@ -35,6 +35,8 @@ export class ServiceAccountWithTokenDto extends ServiceAccountDto {
 
 export class ServiceAccountListDto {
   items: ServiceAccountDto[];
+  /** Present while more service accounts remain: pass it as `page_token` (with the same `q` and `group`) for the next page. */
+  next_page_token?: string;
 }
 
 export function toServiceAccountDto(

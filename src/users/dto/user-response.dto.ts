@@ -39,6 +39,8 @@ export class UserDto {
 
 export class UserListDto {
   items: UserDto[];
+  /** Present while more users remain: pass it as `page_token` (with the same `q` and `group`) for the next page. */
+  next_page_token?: string;
 }
 
 /**

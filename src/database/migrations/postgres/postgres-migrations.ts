@@ -3,6 +3,7 @@ import { RolesAndServiceAccountGroups1795890075934 } from './1795890075934-Roles
 import { AccountLockout1795975615255 } from './1795975615255-AccountLockout.js';
 import { BootstrapTokenFlag1795975828043 } from './1795975828043-BootstrapTokenFlag.js';
 import { AuthorityVersion1795995200000 } from './1795995200000-AuthorityVersion.js';
+import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
 
 /** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
 export const postgresMigrations = [
@@ -11,4 +12,5 @@ export const postgresMigrations = [
   AccountLockout1795975615255,
   BootstrapTokenFlag1795975828043,
   AuthorityVersion1795995200000,
+  IamKeys1796100000000,
 ];

@@ -3,6 +3,7 @@ import { RolesAndServiceAccountGroups1795890074156 } from './1795890074156-Roles
 import { AccountLockout1795975594735 } from './1795975594735-AccountLockout.js';
 import { BootstrapTokenFlag1795975799735 } from './1795975799735-BootstrapTokenFlag.js';
 import { AuthorityVersion1795995200000 } from './1795995200000-AuthorityVersion.js';
+import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
 
 /** SQLite migrations, oldest first. Generate new ones with `npm run migration:generate:sqlite`. */
 export const sqliteMigrations = [
@@ -11,4 +12,5 @@ export const sqliteMigrations = [
   AccountLockout1795975594735,
   BootstrapTokenFlag1795975799735,
   AuthorityVersion1795995200000,
+  IamKeys1796100000000,
 ];

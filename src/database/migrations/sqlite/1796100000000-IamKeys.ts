@@ -1,0 +1,16 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Keys the service makes itself (the page-token signing key), shared by every instance through the database. */
+export class IamKeys1796100000000 implements MigrationInterface {
+  name = 'IamKeys1796100000000';
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `CREATE TABLE "iam_keys" ("name" varchar(50) PRIMARY KEY NOT NULL, "value" varchar(100) NOT NULL, "created_at" datetime NOT NULL)`,
+    );
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE "iam_keys"`);
+  }
+}

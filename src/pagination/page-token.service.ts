@@ -1,0 +1,153 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { escapeLike } from '../auth/policy-sql.js';
+import { ApiError } from '../common/api-error.js';
+import { DEFAULT_LIST_LIMIT, type ListQueryDto } from '../common/dto/list-query.dto.js';
+import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
+import { IamKey } from './entities/iam-key.entity.js';
+
+/** The lists that page. A token from one is refused by the others. */
+export type ListName = 'users' | 'groups' | 'roles' | 'service-accounts';
+
+/** The filters a list was asked for: a token is valid only with the same ones. */
+export interface ListFilters {
+  q?: string;
+  group?: string;
+}
+
+/** A page asked for: how many items, after which sort key (null: from the start), with which filters. */
+export interface PageRequest {
+  list: ListName;
+  limit: number;
+  after: string | null;
+  filters: ListFilters;
+}
+
+/** A page: its rows, and the token of the next page while more remain. */
+export interface Page<T> {
+  rows: T[];
+  nextPageToken?: string;
+}
+
+/** `q` as a LIKE pattern (for `ESCAPE '\'`) over lower-cased text: a substring, `%`, `_` and `\` literal. */
+export const containsPattern = (q: string) => `%${escapeLike(q.toLowerCase())}%`;
+
+const TOKEN_VERSION = 1;
+const KEY_NAME = 'page-token';
+
+interface TokenPayload {
+  /** Format version. */
+  v: number;
+  /** The list. */
+  l: ListName;
+  /** Fingerprint of the filters. */
+  f: string;
+  /** The sort key of the last item of the page: the next page starts after it. */
+  k: string;
+}
+
+const fingerprint = (filters: ListFilters) =>
+  createHash('sha256')
+    .update(JSON.stringify([filters.q ?? null, filters.group ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
+
+const invalid = (why: string) =>
+  ApiError.invalidField('page_token', 'invalid_value', `page_token ${why}; start again without it`);
+
+/**
+ * Page tokens: base64url of a small JSON (version, list, filters' fingerprint, last key) and its HMAC-SHA256. The key
+ * lives in the database (table iam_keys), made at the first start of the first instance, so that every instance and
+ * every restart accept each other's tokens. A token that was altered, cut short, or issued for another list or other
+ * filters is a 400 naming `page_token`.
+ */
+@Injectable()
+export class PageTokenService implements OnApplicationBootstrap {
+  private key?: Promise<Buffer>;
+
+  constructor(@InjectRepository(IamKey, IAM_DATA_SOURCE) private readonly keys: Repository<IamKey>) {}
+
+  /** At start-up, so that no request (a refused one included) writes. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.signingKey();
+  }
+
+  /** The page a list query asks for (its page_token read and checked). */
+  async start(list: ListName, query: ListQueryDto & { group?: string }): Promise<PageRequest> {
+    const filters: ListFilters = { q: query.q, group: query.group };
+    return {
+      list,
+      limit: query.limit ?? DEFAULT_LIST_LIMIT,
+      after: query.page_token === undefined ? null : await this.read(list, filters, query.page_token),
+      filters,
+    };
+  }
+
+  /**
+   * The page from `rows`, read as `limit + 1` rows in key order: the extra row, when there is one, says that more
+   * remain, and the token then points after the page's last row.
+   */
+  async finish<T>(request: PageRequest, rows: T[], keyOf: (row: T) => string): Promise<Page<T>> {
+    if (rows.length <= request.limit) {
+      return { rows };
+    }
+    const page = rows.slice(0, request.limit);
+    return { rows: page, nextPageToken: await this.issue(request.list, request.filters, keyOf(page[page.length - 1])) };
+  }
+
+  async issue(list: ListName, filters: ListFilters, lastKey: string): Promise<string> {
+    const payload: TokenPayload = { v: TOKEN_VERSION, l: list, f: fingerprint(filters), k: lastKey };
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${body}.${await this.sign(body)}`;
+  }
+
+  /** The last key a token carries, or a 400 naming `page_token`. */
+  async read(list: ListName, filters: ListFilters, token: string): Promise<string> {
+    const [body, signature, ...rest] = token.split('.');
+    if (rest.length > 0 || !body || !signature) {
+      throw invalid('is malformed');
+    }
+    const expected = Buffer.from(await this.sign(body));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw invalid('is not one this service issued (altered or cut short)');
+    }
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenPayload;
+    if (payload.v !== TOKEN_VERSION || typeof payload.k !== 'string') {
+      throw invalid('has an unknown format');
+    }
+    if (payload.l !== list) {
+      throw invalid(`was issued for another list (${payload.l})`);
+    }
+    if (payload.f !== fingerprint(filters)) {
+      throw invalid('was issued for other filters (q, group): send the same ones with every page');
+    }
+    return payload.k;
+  }
+
+  private async sign(body: string): Promise<string> {
+    return createHmac('sha256', await this.signingKey())
+      .update(body)
+      .digest('base64url');
+  }
+
+  /** The key row, inserted if absent (by whichever instance comes first), then read; retried after a failure. */
+  private signingKey(): Promise<Buffer> {
+    this.key ??= (async () => {
+      await this.keys
+        .createQueryBuilder()
+        .insert()
+        .values({ name: KEY_NAME, value: randomBytes(32).toString('base64url'), createdAt: new Date() })
+        .orIgnore()
+        .execute();
+      const row = await this.keys.findOneOrFail({ where: { name: KEY_NAME }, select: { name: true, value: true } });
+      return Buffer.from(row.value, 'base64url');
+    })().catch((error: unknown) => {
+      this.key = undefined;
+      throw error;
+    });
+    return this.key;
+  }
+}
