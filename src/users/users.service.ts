@@ -12,6 +12,8 @@ import type { PrincipalListQueryDto } from '../common/dto/list-query.dto.js';
 import { nameKey } from '../common/names.js';
 import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
 import { isUniqueViolation } from '../database/database-errors.js';
+import { hydrate, queryRows, selectColumns } from '../database/raw-rows.js';
+import { Profile } from '../profiles/entities/profile.entity.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { GroupsService } from '../groups/groups.service.js';
 import type { CreateUserDto } from './dto/create-user.dto.js';
@@ -126,17 +128,50 @@ export class UsersService {
   }
 
   async get(name: string, viewer?: Principal): Promise<UserDto> {
-    const [dto] = await this.toDtos([await this.findOrFail(name)], viewer);
-    return dto;
+    const user = await this.read('name_key', await userKeyOf(this.users.manager, name));
+    if (!user) {
+      throw ApiError.notFound(`User "${name}" not found`);
+    }
+    return this.toDto(user, viewer);
   }
 
   async getById(id: string, viewer?: Principal): Promise<UserDto> {
-    const user = await this.findOneWithRelations({ id });
+    const user = await this.read('id', id);
     if (!user) {
       throw ApiError.notFound('User not found');
     }
-    const [dto] = await this.toDtos([user], viewer);
-    return dto;
+    return this.toDto(user, viewer);
+  }
+
+  /**
+   * One user (profile loaded, groups not) by a unique column: a hand-written statement (raw-rows.ts), since reading
+   * a user is on the path of most requests (GET /users/{name}, /users/me).
+   */
+  private async read(column: 'id' | 'name_key', value: string): Promise<User | null> {
+    const dataSource = this.users.manager.connection;
+    const users = this.users.metadata;
+    const profiles = dataSource.getMetadata(Profile);
+    const [row] = await queryRows(
+      dataSource,
+      `SELECT ${selectColumns(users, 'u', 'u_')}, ${selectColumns(profiles, 'p', 'p_')} FROM "users" "u" ` +
+        `LEFT JOIN "user_profiles" "p" ON "p"."user_id" = "u"."id" WHERE "u"."${column}" = :value`,
+      { value },
+    );
+    if (!row) {
+      return null;
+    }
+    const user = hydrate<User>(dataSource, users, row, 'u_')!;
+    user.profile = hydrate<Profile>(dataSource, profiles, row, 'p_');
+    return user;
+  }
+
+  /** One user as an API User: its groups (one statement) and, for a viewer who may lift it, its lockout. */
+  private async toDto(user: User, viewer?: Principal): Promise<UserDto> {
+    const groups = await this.groups.compactGroupsOf('user', user.id);
+    const mayUnlock = viewer
+      ? await this.authorization.isAllowed(viewer, 'iam:UnlockUser', lrn('user', user.name))
+      : false;
+    return toUserDto(user, this.administrators.isAdministrator(user.name), groups, mayUnlock);
   }
 
   async create(principal: Principal, dto: CreateUserDto): Promise<UserDto> {
@@ -265,23 +300,6 @@ export class UsersService {
       lrn('user', user.name),
       em,
     );
-  }
-
-  private async findOrFail(name: string): Promise<User> {
-    const user = await this.findOneWithRelations({ nameKey: await userKeyOf(this.users.manager, name) });
-    if (!user) {
-      throw ApiError.notFound(`User "${name}" not found`);
-    }
-    return user;
-  }
-
-  /**
-   * One user by a unique column, with groups and profile, in one statement: findOne() with relations makes two (it
-   * reads the distinct ids first, for its LIMIT), and this is on the path of every user read.
-   */
-  private async findOneWithRelations(where: Pick<User, 'id'> | Pick<User, 'nameKey'>): Promise<User | null> {
-    const [user] = await this.users.find({ where, relations: USER_RELATIONS });
-    return user ?? null;
   }
 
   private async lockByName(em: EntityManager, name: string): Promise<User> {

@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { lrn } from '../../auth/actions.js';
 import { CompactRoleDto } from '../../roles/dto/role-response.dto.js';
+import type { Group } from '../entities/group.entity.js';
 
 export class CompactGroupDto {
   /** @example "platform-admins" */
@@ -46,4 +48,28 @@ export class GroupDto extends CompactGroupDto {
   users: GroupMemberDto[];
   service_accounts: GroupMemberDto[];
   roles: CompactRoleDto[];
+}
+
+/** A group's counts as a statement returns them (COUNT(*) is a string on PostgreSQL). */
+export interface GroupCounts {
+  users: string | number;
+  accounts: string | number;
+  roles: string | number;
+}
+
+/** The one mapping from a Group row and its counts to the API's CompactGroup. */
+export function toCompactGroupDto(group: Group, counts: GroupCounts | undefined): CompactGroupDto {
+  return {
+    name: group.name,
+    display_name: group.displayName,
+    lrn: lrn('group', group.name),
+    id: group.id,
+    created_at: group.createdAt.toISOString(),
+    description: group.description,
+    sso_name: group.ssoName,
+    user_count: Number(counts?.users ?? 0),
+    sa_count: Number(counts?.accounts ?? 0),
+    role_count: Number(counts?.roles ?? 0),
+    metadata: group.metadata,
+  };
 }
