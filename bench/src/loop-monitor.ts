@@ -21,8 +21,11 @@ const send = process.send?.bind(process);
 if (send) {
   process.on('message', (message: unknown) => {
     if (message === 'reset') {
+      // After a reset the histogram drops its first interval (it has no previous tick to measure from): a
+      // block in that interval would go unseen. So the window opens only once a first delay is recorded.
       histogram.reset();
-      send({ kind: 'reset' });
+      const opened = () => (histogram.count > 0 ? send({ kind: 'reset' }) : setTimeout(opened, 5));
+      setTimeout(opened, 5);
     } else if (message === 'report') {
       const ms = (ns: number) => (Number.isFinite(ns) ? ns / 1e6 : 0);
       const report: LoopReport = {
