@@ -1,4 +1,5 @@
 /** What the bench ran on, for the head of its output and bench/RESULTS.md. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
 import Database from 'better-sqlite3';
@@ -29,7 +30,18 @@ async function postgresVersion(url: string): Promise<string> {
   }
 }
 
-export async function machineDescription(postgresUrl: string | undefined): Promise<string[]> {
+/** The commit benchmarked, and whether the work tree differed from it. */
+function checkout(root: string): string {
+  const git = (...args: string[]) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) {
+    return 'not a git checkout';
+  }
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return `commit ${head.stdout.trim()}${dirty ? ' with uncommitted changes' : ''}`;
+}
+
+export async function machineDescription(postgresUrl: string | undefined, root: string): Promise<string[]> {
   const memory = new Database(':memory:');
   const sqlite = (memory.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
   memory.close();
@@ -37,6 +49,7 @@ export async function machineDescription(postgresUrl: string | undefined): Promi
   return [
     `CPU: ${processors[0]?.model ?? 'unknown'}, ${processors.length} cores`,
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; OS: ${osName()}`,
+    `checkout: ${checkout(root)}`,
     `Node.js ${process.version}; SQLite ${sqlite} (better-sqlite3)${postgresUrl ? `; ${await postgresVersion(postgresUrl)}` : ''}`,
   ];
 }

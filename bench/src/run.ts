@@ -838,7 +838,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'iam-bench-'));
   cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
 
-  const machine = await machineDescription(SETTINGS.postgresServerUrl);
+  const machine = await machineDescription(SETTINGS.postgresServerUrl, ROOT);
   print(`## npm run bench, ${new Date().toISOString()}`);
   print();
   for (const line of machine) {
