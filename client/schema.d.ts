@@ -900,7 +900,7 @@ export interface components {
             token_expires_at: string | null;
             /**
              * Format: date-time
-             * @description The last time the account called the API; null before.
+             * @description When the account last called the API, to the minute (stamped at most once a minute, by each instance); null before.
              */
             last_seen_at: string | null;
             metadata: {
@@ -942,7 +942,7 @@ export interface components {
             token_expires_at: string | null;
             /**
              * Format: date-time
-             * @description The last time the account called the API; null before.
+             * @description When the account last called the API, to the minute (stamped at most once a minute, by each instance); null before.
              */
             last_seen_at: string | null;
             metadata: {
@@ -1159,7 +1159,8 @@ export interface components {
         UserDto: {
             /**
              * Format: date-time
-             * @description The last time the user called the API; null before the first call.
+             * @description When the user last called the API, to the minute (stamped at most once a minute, by each instance); null before
+             *     the first call.
              */
             last_seen_at: string | null;
             /**

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { loggableError } from './database-errors.js';
@@ -25,7 +25,7 @@ export const AUTHORITY_TRUST_MS = 700;
  * generation it was loaded in, and only while the last successful poll started less than AUTHORITY_TRUST_MS ago.
  */
 @Injectable()
-export class AuthorityVersionService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuthorityVersionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuthorityVersionService.name);
   private generation = 0;
   private lastSeenVersion: bigint | null = null;
@@ -45,7 +45,8 @@ export class AuthorityVersionService implements OnApplicationBootstrap, OnApplic
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** No more polls once shutdown begins (the database closes next); requests still draining look callers up. */
+  beforeApplicationShutdown(): void {
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -60,10 +61,12 @@ export class AuthorityVersionService implements OnApplicationBootstrap, OnApplic
 
   /** Increments the shared counter inside the transaction `em` belongs to; the counter's new value. */
   async bumpIn(em: EntityManager): Promise<bigint> {
+    // An upsert, so that a row deleted by hand is put back rather than every write failing.
     const result: unknown = await em.query(
-      `UPDATE "iam_authority_version" SET "version" = "version" + 1 WHERE "id" = 1 RETURNING "version"`,
+      `INSERT INTO "iam_authority_version" ("id", "version") VALUES (1, 1) ON CONFLICT ("id") ` +
+        `DO UPDATE SET "version" = "iam_authority_version"."version" + 1 RETURNING "version"`,
     );
-    // PostgreSQL's driver answers an UPDATE with [rows, count]; better-sqlite3's with the rows.
+    // The rows (TypeORM answers [rows, count] for what PostgreSQL reports as an UPDATE: taken too).
     const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as { version: unknown }[];
     return BigInt(String(rows[0].version));
   }

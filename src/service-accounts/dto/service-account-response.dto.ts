@@ -20,7 +20,7 @@ export class ServiceAccountDto {
   @ApiProperty({ type: String, nullable: true, format: 'date-time' })
   token_expires_at: string | null;
   token_expired: boolean;
-  /** The last time the account called the API; null before. */
+  /** When the account last called the API, to the minute (stamped at most once a minute, by each instance); null before. */
   @ApiProperty({ type: String, nullable: true, format: 'date-time' })
   last_seen_at: string | null;
   is_admin: boolean;

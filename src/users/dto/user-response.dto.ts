@@ -21,7 +21,10 @@ export class UserDto {
   /** ISO-8601. @example "2026-11-28T17:40:56.000Z" */
   created_at: string;
   groups: CompactGroupDto[];
-  /** The last time the user called the API; null before the first call. @example null */
+  /**
+   * When the user last called the API, to the minute (stamped at most once a minute, by each instance); null before
+   * the first call. @example null
+   */
   @ApiProperty({ type: String, nullable: true, format: 'date-time' })
   last_seen_at: string | null;
   profile: UserProfileDto;
