@@ -1401,10 +1401,6 @@ export interface operations {
                  *     one that was altered, or issued for another list or other filters, is a 400.
                  */
                 page_token?: string;
-                /**
-                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
-                 *     to case. `%`, `_` and `\` are taken literally.
-                 */
                 q?: string;
             };
             header?: never;
@@ -1747,10 +1743,6 @@ export interface operations {
                  *     one that was altered, or issued for another list or other filters, is a 400.
                  */
                 page_token?: string;
-                /**
-                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
-                 *     to case. `%`, `_` and `\` are taken literally.
-                 */
                 q?: string;
             };
             header?: never;
@@ -2028,10 +2020,6 @@ export interface operations {
                  *     one that was altered, or issued for another list or other filters, is a 400.
                  */
                 page_token?: string;
-                /**
-                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
-                 *     to case. `%`, `_` and `\` are taken literally.
-                 */
                 q?: string;
             };
             header?: never;
@@ -2363,10 +2351,6 @@ export interface operations {
                  *     one that was altered, or issued for another list or other filters, is a 400.
                  */
                 page_token?: string;
-                /**
-                 * @description Only items whose name or display name (for users also the e-mail address) contains this text, without regard
-                 *     to case. `%`, `_` and `\` are taken literally.
-                 */
                 q?: string;
             };
             header?: never;

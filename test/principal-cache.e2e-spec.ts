@@ -51,7 +51,7 @@ async function statementsOf(t: TestApp, send: () => Promise<unknown>): Promise<s
   }
 }
 
-const readsCredentials = (statement: string) => /"(sessions|service_accounts|group_roles|roles)"/.test(statement);
+const readsCredentials = (statement: string) => /FROM "(sessions|service_accounts|roles)"/.test(statement);
 
 /** Either instance, as far as sending it requests goes. */
 interface Instance {

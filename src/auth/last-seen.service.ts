@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { loggableError } from '../database/database-errors.js';
+import { isDatabaseUnavailable, loggableError, unavailabilityReason } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { ServiceAccount } from '../service-accounts/entities/service-account.entity.js';
 import { User } from '../users/entities/user.entity.js';
@@ -34,7 +34,8 @@ export class LastSeenService implements BeforeApplicationShutdown {
       .write((em) => em.update(entity, { id: principal.id }, { lastSeenAt: new Date(now) }))
       .catch((error: unknown) => {
         this.stamped.delete(key);
-        this.logger.warn({ err: loggableError(error) }, 'Could not record last_seen_at');
+        const reason = isDatabaseUnavailable(error) ? unavailabilityReason(error) : loggableError(error);
+        this.logger.warn({ reason }, 'Could not record last_seen_at: the next request tries again');
       })
       .finally(() => this.pending.delete(write));
     this.pending.add(write);

@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { loggableError } from './database-errors.js';
+import { isDatabaseUnavailable, loggableError, unavailabilityReason } from './database-errors.js';
 import { AuthorityVersion } from './entities/authority-version.entity.js';
 import { IAM_DATA_SOURCE } from './iam-data-source.js';
 
@@ -114,8 +114,9 @@ export class AuthorityVersionService implements OnApplicationBootstrap, BeforeAp
     } catch (error) {
       if (!this.failing) {
         this.failing = true;
+        // A warning without a stack, like every other line of an outage (ApiExceptionFilter answers the requests).
         this.logger.warn(
-          { err: loggableError(error) },
+          { reason: isDatabaseUnavailable(error) ? unavailabilityReason(error) : loggableError(error) },
           'Cannot read the authority version: every request looks its principal up until it can',
         );
       }

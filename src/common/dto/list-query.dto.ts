@@ -34,9 +34,10 @@ export class ListQueryDto {
   @IsString()
   page_token?: string;
 
+  // No @example here or on `group`: Swagger UI fills examples in as values, and Try it out would filter.
   /**
    * Only items whose name or display name (for users also the e-mail address) contains this text, without regard
-   * to case. `%`, `_` and `\` are taken literally. @example "ops"
+   * to case. `%`, `_` and `\` are taken literally.
    */
   @OptionalNotNull()
   @Matches(STORABLE_TEXT, { message: `q ${STORABLE_TEXT_MESSAGE}` })
@@ -48,7 +49,7 @@ export class ListQueryDto {
 
 /** The lists of principals (users, service accounts) also take `group`: a group's members. */
 export class PrincipalListQueryDto extends ListQueryDto {
-  /** Only members of this group; an unknown group gives an empty list. @example "platform-admins" */
+  /** Only members of this group; an unknown group gives an empty list. */
   @OptionalNotNull()
   @Matches(STORABLE_TEXT, { message: `group ${STORABLE_TEXT_MESSAGE}` })
   @MaxLength(200)
