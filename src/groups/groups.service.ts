@@ -11,6 +11,8 @@ import type { ListQueryDto } from '../common/dto/list-query.dto.js';
 import { patchMetadata } from '../common/metadata.js';
 import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
 import { nameKey } from '../common/names.js';
+import { LRUCache } from 'lru-cache';
+import { AuthorityVersionService } from '../database/authority-version.service.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { hydrate, queryRows, selectColumns } from '../database/raw-rows.js';
 import { TransactionService } from '../database/transaction.service.js';
@@ -86,7 +88,12 @@ export class GroupsService {
     private readonly administrators: AdministratorsService,
     private readonly tx: TransactionService,
     private readonly pages: PageTokenService,
+    private readonly authority: AuthorityVersionService,
   ) {}
+
+  /** Remembered group counts (countsOf), for the authority generation `countsGeneration`. */
+  private readonly counts = new LRUCache<string, GroupCounts>({ max: 100_000 });
+  private countsGeneration: number | null = null;
 
   private get dataSource() {
     return this.groups.manager.connection;
@@ -263,49 +270,71 @@ export class GroupsService {
     });
   }
 
-  /** Groups as CompactGroups, counts included (three grouped queries for any number of groups). */
+  /** Groups as CompactGroups, counts included (countsOf: at most one statement for any number of groups). */
   async compact(em: EntityManager, groups: Group[]): Promise<CompactGroupDto[]> {
     if (groups.length === 0) {
       return [];
     }
-    const ids = [...new Set(groups.map((group) => group.id))];
-    // One statement for the three counts of every group (this is on the path of every user read).
-    const countOf = (table: string) => (query: SelectQueryBuilder<ObjectLiteral>) =>
-      query.select('COUNT(*)').from(table, 'j').where('j.group_id = g.id');
-    const rows = await em
-      .createQueryBuilder()
-      .select('g.id', 'id')
-      .addSelect(countOf('user_groups'), 'users')
-      .addSelect(countOf('service_account_groups'), 'accounts')
-      .addSelect(countOf('group_roles'), 'roles')
-      .from('groups', 'g')
-      .where('g.id IN (:...ids)', { ids })
-      .getRawMany<GroupCounts & { id: string }>();
-    const counts = new Map(rows.map((row) => [row.id, row]));
+    const counts = await this.countsOf(em, [...new Set(groups.map((group) => group.id))]);
     return groups.map((group) => toCompactGroupDto(group, counts.get(group.id)));
   }
 
   /**
    * The groups of one principal as CompactGroups, counts included, by name: one hand-written statement
-   * (raw-rows.ts), since this is on the path of every read of a user or a service account.
+   * (raw-rows.ts), plus countsOf()'s, since this is on the path of every read of a user or a service account.
    */
   async compactGroupsOf(kind: Principal['kind'], id: string): Promise<CompactGroupDto[]> {
     const metadata = this.dataSource.getMetadata(Group);
     const membership = kind === 'user' ? ['user_groups', 'user_id'] : ['service_account_groups', 'service_account_id'];
-    const count = (table: string) => `(SELECT COUNT(*) FROM "${table}" "j" WHERE "j"."group_id" = "g"."id")`;
     const rows = await queryRows(
       this.dataSource,
-      `SELECT ${selectColumns(metadata, 'g', 'g_')}, ${count('user_groups')} AS "users", ` +
-        `${count('service_account_groups')} AS "accounts", ${count('group_roles')} AS "roles" ` +
-        `FROM "${membership[0]}" "m" INNER JOIN "groups" "g" ON "g"."id" = "m"."group_id" ` +
-        `WHERE "m"."${membership[1]}" = :id`,
+      `SELECT ${selectColumns(metadata, 'g', 'g_')} FROM "${membership[0]}" "m" ` +
+        `INNER JOIN "groups" "g" ON "g"."id" = "m"."group_id" WHERE "m"."${membership[1]}" = :id`,
       { id },
     );
-    return rows
-      .map((row) =>
-        toCompactGroupDto(hydrate<Group>(this.dataSource, metadata, row, 'g_')!, row as unknown as GroupCounts),
-      )
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const groups = rows.map((row) => hydrate<Group>(this.dataSource, metadata, row, 'g_')!);
+    return (await this.compact(this.groups.manager, groups)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /**
+   * The member and role counts of these groups. Counting is as long as a group is big (a list page of users at
+   * 100,000 users counted 300,000 memberships), so counts are remembered, for the authority generation they were
+   * read in: every change of a membership or a binding moves it (TransactionService.run), which forgets them on
+   * this instance at once and on the others within a second (they are shown, never used to decide anything).
+   */
+  private async countsOf(em: EntityManager, ids: string[]): Promise<Map<string, GroupCounts>> {
+    const generation = this.authority.current();
+    if (generation !== this.countsGeneration) {
+      this.counts.clear();
+      this.countsGeneration = generation;
+    }
+    const missing = generation === null ? ids : ids.filter((id) => !this.counts.has(id));
+    const found = new Map<string, GroupCounts>();
+    if (missing.length > 0) {
+      const countOf = (table: string) => (query: SelectQueryBuilder<ObjectLiteral>) =>
+        query.select('COUNT(*)').from(table, 'j').where('j.group_id = g.id');
+      const rows = await em
+        .createQueryBuilder()
+        .select('g.id', 'id')
+        .addSelect(countOf('user_groups'), 'users')
+        .addSelect(countOf('service_account_groups'), 'accounts')
+        .addSelect(countOf('group_roles'), 'roles')
+        .from('groups', 'g')
+        .where('g.id IN (:...ids)', { ids: missing })
+        .getRawMany<GroupCounts & { id: string }>();
+      for (const { id, ...counts } of rows) {
+        found.set(id, counts);
+        if (generation !== null && generation === this.countsGeneration) {
+          this.counts.set(id, counts);
+        }
+      }
+    }
+    return new Map(
+      ids.flatMap((id) => {
+        const counts = found.get(id) ?? this.counts.get(id);
+        return counts ? [[id, counts] as const] : [];
+      }),
+    );
   }
 
   /**

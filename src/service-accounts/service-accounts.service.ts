@@ -9,6 +9,7 @@ import type { Authenticated } from '../auth/principal-cache.js';
 import type { Principal } from '../auth/principal.js';
 import { digestsEqual, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
+import { yieldToEventLoop } from '../common/event-loop.js';
 import type { PrincipalListQueryDto } from '../common/dto/list-query.dto.js';
 import { patchMetadata } from '../common/metadata.js';
 import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
@@ -112,9 +113,11 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       .limit(request.limit + 1)
       .getRawMany<{ id: string; name: string }>();
     const page = await this.pages.finish(request, rows, (row) => row.name);
+    await yieldToEventLoop();
     const ids = page.rows.map((row) => row.id);
     const found =
       ids.length > 0 ? await this.accounts.find({ where: { id: In(ids) }, relations: { groups: true } }) : [];
+    await yieldToEventLoop();
     const byId = new Map(found.map((account) => [account.id, account]));
     // An account deleted between the two reads is left out.
     const accounts = ids.flatMap((id) => byId.get(id) ?? []);

@@ -7,6 +7,7 @@ import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrator
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
+import { yieldToEventLoop } from '../common/event-loop.js';
 import { patchMetadata } from '../common/metadata.js';
 import type { PrincipalListQueryDto } from '../common/dto/list-query.dto.js';
 import { nameKey } from '../common/names.js';
@@ -117,7 +118,9 @@ export class UsersService {
       .getRawMany<{ id: string; name_key: string }>();
     const page = await this.pages.finish(request, rows, (row) => row.name_key);
     const ids = page.rows.map((row) => row.id);
+    await yieldToEventLoop();
     const found = ids.length > 0 ? await this.users.find({ where: { id: In(ids) }, relations: USER_RELATIONS }) : [];
+    await yieldToEventLoop();
     const byId = new Map(found.map((user) => [user.id, user]));
     // A user deleted between the two reads is left out.
     const users = ids.flatMap((id) => byId.get(id) ?? []);
