@@ -56,7 +56,7 @@ export class PrincipalCache {
    */
   async resolve(kind: string, secret: string, authenticate: () => Promise<Authenticated>): Promise<Principal> {
     const key = `${kind}:${hashSecret(secret)}`;
-    const generation = this.authority.current();
+    const generation = await this.authority.confirmed();
     let entry = generation === null ? undefined : this.entries.get(key);
     if (!entry || entry.generation !== generation || (entry.expiresAt !== null && entry.expiresAt <= Date.now())) {
       this.entries.delete(key);

@@ -34,7 +34,8 @@ export class AuthorityVersionService implements OnApplicationBootstrap, BeforeAp
   /** performance.now() at the start of the last poll that succeeded; -Infinity until one has. */
   private confirmedAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  /** The reading under way, if any: callers that need one share it. */
+  private reading: Promise<void> | null = null;
   private failing = false;
 
   constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {}
@@ -57,6 +58,18 @@ export class AuthorityVersionService implements OnApplicationBootstrap, BeforeAp
    */
   current(): number | null {
     return performance.now() - this.confirmedAt < AUTHORITY_TRUST_MS ? this.generation : null;
+  }
+
+  /**
+   * current(), but when the last reading is too old to vouch for anything (a busy event loop delays the poll's
+   * timer), it first reads the counter itself: one cheap statement, shared by every request that needs it meanwhile,
+   * instead of every request looking its caller up again.
+   */
+  async confirmed(): Promise<number | null> {
+    if (this.current() === null) {
+      await this.poll();
+    }
+    return this.current();
   }
 
   /** Increments the shared counter inside the transaction `em` belongs to; the counter's new value. */
@@ -89,11 +102,15 @@ export class AuthorityVersionService implements OnApplicationBootstrap, BeforeAp
     }
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling) {
-      return;
-    }
-    this.polling = true;
+  /** Reads the counter, or joins the reading under way. */
+  private poll(): Promise<void> {
+    this.reading ??= this.read().finally(() => {
+      this.reading = null;
+    });
+    return this.reading;
+  }
+
+  private async read(): Promise<void> {
     const startedAt = performance.now();
     try {
       const row = await this.dataSource.getRepository(AuthorityVersion).findOne({ where: { id: 1 } });
@@ -120,8 +137,6 @@ export class AuthorityVersionService implements OnApplicationBootstrap, BeforeAp
           'Cannot read the authority version: every request looks its principal up until it can',
         );
       }
-    } finally {
-      this.polling = false;
     }
   }
 }

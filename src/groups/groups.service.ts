@@ -303,7 +303,7 @@ export class GroupsService {
    * this instance at once and on the others within a second (they are shown, never used to decide anything).
    */
   private async countsOf(em: EntityManager, ids: string[]): Promise<Map<string, GroupCounts>> {
-    const generation = this.authority.current();
+    const generation = await this.authority.confirmed();
     if (generation !== this.countsGeneration) {
       this.counts.clear();
       this.countsGeneration = generation;
