@@ -1,4 +1,11 @@
-import { actionMatches, canonicalAction, decide, isValidResourcePattern, wildcardMatches } from './policy.js';
+import {
+  CompiledPolicy,
+  actionMatches,
+  canonicalAction,
+  decide,
+  isValidResourcePattern,
+  wildcardMatches,
+} from './policy.js';
 
 describe('wildcardMatches', () => {
   it.each([
@@ -86,4 +93,30 @@ describe('isValidResourcePattern', () => {
       expect(isValidResourcePattern(resource)).toBe(false);
     },
   );
+});
+
+describe('CompiledPolicy', () => {
+  it('decides a long policy as decide() does, again and again, past what it remembers', () => {
+    const statements = [
+      ...Array.from({ length: 99 }, (_, i) => ({
+        effect: 'allow' as const,
+        action: ['iam:GetGroup'],
+        resource: [`iam:group:g${i}`],
+      })),
+      { effect: 'allow' as const, action: ['iam:GetUser'], resource: ['iam:user:team-*'] },
+      { effect: 'deny' as const, action: ['*'], resource: ['iam:user:team-root'] },
+    ];
+    const policy = new CompiledPolicy(statements);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 200; i++) {
+        for (const resource of [`iam:user:team-${i}`, `iam:user:other-${i}`, 'iam:user:TEAM-ROOT', `iam:group:g${i}`]) {
+          for (const action of ['iam:GetUser', 'iam:GetGroup']) {
+            expect(policy.decide(action, resource)).toBe(decide(statements, action, resource));
+          }
+        }
+      }
+    }
+    expect(policy.decide('iam:GetUser', 'iam:user:team-7')).toBe('allow');
+    expect(policy.decide('iam:GetUser', 'iam:user:Team-Root')).toBe('deny');
+  });
 });

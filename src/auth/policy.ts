@@ -61,17 +61,22 @@ export function decide(statements: readonly PolicyStatement[], action: string, r
   return new CompiledPolicy(statements).decide(action, resource);
 }
 
-/** How many decisions a CompiledPolicy remembers before it starts afresh. */
-const REMEMBERED_DECISIONS = 1024;
+/**
+ * How many decisions a CompiledPolicy remembers before it starts afresh, and from how many statements on it remembers
+ * any: evaluating a few statements costs less than remembering, and the bound caps what the principal cache holds
+ * (up to 10,000 principals) at 64 decisions each, whatever resources their requests name.
+ */
+const REMEMBERED_DECISIONS = 64;
+const REMEMBER_FROM_STATEMENTS = 8;
 
 /**
- * A policy ready for many decisions (what a cached principal holds): its patterns lower-cased once, and its recent
- * decisions remembered, so that a caller with a hundred statements costs about what a caller with one does.
- * Immutable: a changed policy is a new CompiledPolicy.
+ * A policy ready for many decisions (what a cached principal holds): its patterns lower-cased once and, for a long
+ * policy, its recent decisions remembered, so that a caller with a hundred statements costs about what a caller with
+ * one does. Immutable: a changed policy is a new CompiledPolicy.
  */
 export class CompiledPolicy {
   private readonly compiled: readonly { deny: boolean; actions: string[]; resources: string[] }[];
-  private readonly decisions = new Map<string, Decision>();
+  private readonly decisions: Map<string, Decision> | null;
 
   constructor(readonly statements: readonly PolicyStatement[]) {
     this.compiled = statements.map((statement) => ({
@@ -79,9 +84,13 @@ export class CompiledPolicy {
       actions: statement.action.map((pattern) => pattern.toLowerCase()),
       resources: statement.resource.map((pattern) => pattern.toLowerCase()),
     }));
+    this.decisions = statements.length >= REMEMBER_FROM_STATEMENTS ? new Map() : null;
   }
 
   decide(action: string, resource: string): Decision {
+    if (!this.decisions) {
+      return this.evaluate(action.toLowerCase(), resource.toLowerCase());
+    }
     const key = `${action}\u0000${resource}`;
     let decision = this.decisions.get(key);
     if (decision === undefined) {
