@@ -489,6 +489,7 @@ async function runService(label: 'SQLite' | 'PostgreSQL', workDir: string): Prom
       // Users the PUT row did not reach join three groups each, directly (the server is stopped, so that no
       // cache of it can miss the change).
       const joined = await database.addUsersWithoutGroupsToGroups(GROUPS);
+      await database.analyze();
       progress(`${joined} memberships added directly; ${await database.countUsers()} users`);
     } finally {
       await database.close();
@@ -541,6 +542,7 @@ async function runService(label: 'SQLite' | 'PostgreSQL', workDir: string): Prom
       const started = Date.now();
       await bulk.insertUsersLike(seedNames[0], 'bench-bulk-', LIST_BIG_USERS - before);
       await bulk.addUsersWithoutGroupsToGroups(GROUPS);
+      await bulk.analyze();
       progress(`${await bulk.countUsers()} users after a direct insert (${elapsed(started)})`);
     } finally {
       await bulk.close();
