@@ -61,6 +61,15 @@ export class AuthorityVersionService implements OnApplicationBootstrap, BeforeAp
   }
 
   /**
+   * The generation as far as this instance knows, however long ago the counter was last read: for what is only
+   * shown, never used to decide anything (group counts), where a moment's staleness under load costs less than
+   * recounting on every request.
+   */
+  lastKnown(): number {
+    return this.generation;
+  }
+
+  /**
    * current(), but when the last reading is too old to vouch for anything (a busy event loop delays the poll's
    * timer), it first reads the counter itself: one cheap statement, shared by every request that needs it meanwhile,
    * instead of every request looking its caller up again.

@@ -93,7 +93,7 @@ export class GroupsService {
 
   /** Remembered group counts (countsOf), for the authority generation `countsGeneration`. */
   private readonly counts = new LRUCache<string, GroupCounts>({ max: 100_000 });
-  private countsGeneration: number | null = null;
+  private countsGeneration = -1;
 
   private get dataSource() {
     return this.groups.manager.connection;
@@ -300,15 +300,17 @@ export class GroupsService {
    * The member and role counts of these groups. Counting is as long as a group is big (a list page of users at
    * 100,000 users counted 300,000 memberships), so counts are remembered, for the authority generation they were
    * read in: every change of a membership or a binding moves it (TransactionService.run), which forgets them on
-   * this instance at once and on the others within a second (they are shown, never used to decide anything).
+   * this instance at once and on the others at their next reading of the counter. They are shown, never used to
+   * decide anything, so they are used even while that reading is late (a saturated pool under load), when the
+   * principal cache is not: recounting on every request then made it worse.
    */
   private async countsOf(em: EntityManager, ids: string[]): Promise<Map<string, GroupCounts>> {
-    const generation = await this.authority.confirmed();
+    const generation = this.authority.lastKnown();
     if (generation !== this.countsGeneration) {
       this.counts.clear();
       this.countsGeneration = generation;
     }
-    const missing = generation === null ? ids : ids.filter((id) => !this.counts.has(id));
+    const missing = ids.filter((id) => !this.counts.has(id));
     const found = new Map<string, GroupCounts>();
     if (missing.length > 0) {
       const countOf = (table: string) => (query: SelectQueryBuilder<ObjectLiteral>) =>
@@ -324,7 +326,7 @@ export class GroupsService {
         .getRawMany<GroupCounts & { id: string }>();
       for (const { id, ...counts } of rows) {
         found.set(id, counts);
-        if (generation !== null && generation === this.countsGeneration) {
+        if (generation === this.countsGeneration) {
           this.counts.set(id, counts);
         }
       }
