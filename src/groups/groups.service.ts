@@ -9,7 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError } from '../common/api-error.js';
 import type { ListQueryDto } from '../common/dto/list-query.dto.js';
 import { patchMetadata } from '../common/metadata.js';
-import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
+import { containsPattern, listBody, PageTokenService } from '../pagination/page-token.service.js';
 import { nameKey } from '../common/names.js';
 import { LRUCache } from 'lru-cache';
 import { AuthorityVersionService } from '../database/authority-version.service.js';
@@ -105,11 +105,7 @@ export class GroupsService {
    * compact()'s three for the counts.
    */
   async list(principal: Principal, query: ListQueryDto): Promise<GroupListDto> {
-    const request = await this.pages.start('groups', query);
     const select = this.groups.createQueryBuilder('g');
-    if (request.after !== null) {
-      select.andWhere('g.name > :after', { after: request.after });
-    }
     const policy = await this.authorization.listCondition(principal, 'iam:ListGroups', 'group', 'g.name');
     if (policy) {
       select.andWhere(policy.sql, policy.params);
@@ -119,15 +115,15 @@ export class GroupsService {
         q: containsPattern(query.q),
       });
     }
-    const rows = await select
-      .orderBy('g.name', 'ASC')
-      .limit(request.limit + 1)
-      .getMany();
-    const page = await this.pages.finish(request, rows, (group) => group.name);
-    return {
-      items: await this.compact(this.groups.manager, page.rows),
-      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-    };
+    const page = await this.pages.page(
+      'groups',
+      query,
+      select,
+      'g.name',
+      (rows) => rows.getMany(),
+      (group) => group.name,
+    );
+    return listBody(await this.compact(this.groups.manager, page.rows), page);
   }
 
   async get(name: string): Promise<GroupDto> {

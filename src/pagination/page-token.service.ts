@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { type ObjectLiteral, Repository, type SelectQueryBuilder } from 'typeorm';
 import { escapeLike } from '../auth/policy-sql.js';
 import { ApiError } from '../common/api-error.js';
 import { DEFAULT_LIST_LIMIT, type ListQueryDto } from '../common/dto/list-query.dto.js';
@@ -29,6 +29,11 @@ export interface PageRequest {
 export interface Page<T> {
   rows: T[];
   nextPageToken?: string;
+}
+
+/** A list's answer: the page's items, and the token of the next page while more remain. */
+export function listBody<T>(items: T[], page: Page<unknown>): { items: T[]; next_page_token?: string } {
+  return { items, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
 }
 
 /** `q` as a LIKE pattern (for `ESCAPE '\'`) over lower-cased text: a substring, `%`, `_` and `\` literal. */
@@ -74,8 +79,28 @@ export class PageTokenService implements OnApplicationBootstrap {
     await this.signingKey();
   }
 
+  /**
+   * One page of `select` (the list's own conditions already added), in the order of `keyColumn`, which must be
+   * unique and indexed: the rows after the page token's key, limit + 1 of them read by `read` in one statement (the
+   * extra one says that more remain), and the token of the next page while more remain. `keyOf` is a row's key.
+   */
+  async page<E extends ObjectLiteral, T>(
+    list: ListName,
+    query: ListQueryDto & { group?: string },
+    select: SelectQueryBuilder<E>,
+    keyColumn: string,
+    read: (select: SelectQueryBuilder<E>) => Promise<T[]>,
+    keyOf: (row: T) => string,
+  ): Promise<Page<T>> {
+    const request = await this.start(list, query);
+    if (request.after !== null) {
+      select.andWhere(`${keyColumn} > :pageAfter`, { pageAfter: request.after });
+    }
+    return this.finish(request, await read(select.orderBy(keyColumn, 'ASC').limit(request.limit + 1)), keyOf);
+  }
+
   /** The page a list query asks for (its page_token read and checked). */
-  async start(list: ListName, query: ListQueryDto & { group?: string }): Promise<PageRequest> {
+  private async start(list: ListName, query: ListQueryDto & { group?: string }): Promise<PageRequest> {
     const filters: ListFilters = { q: query.q, group: query.group };
     return {
       list,
@@ -89,7 +114,7 @@ export class PageTokenService implements OnApplicationBootstrap {
    * The page from `rows`, read as `limit + 1` rows in key order: the extra row, when there is one, says that more
    * remain, and the token then points after the page's last row.
    */
-  async finish<T>(request: PageRequest, rows: T[], keyOf: (row: T) => string): Promise<Page<T>> {
+  private async finish<T>(request: PageRequest, rows: T[], keyOf: (row: T) => string): Promise<Page<T>> {
     if (rows.length <= request.limit) {
       return { rows };
     }

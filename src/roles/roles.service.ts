@@ -9,7 +9,7 @@ import { ApiError } from '../common/api-error.js';
 import { canonicalName } from '../common/names.js';
 import type { ListQueryDto } from '../common/dto/list-query.dto.js';
 import { patchMetadata } from '../common/metadata.js';
-import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
+import { containsPattern, listBody, PageTokenService } from '../pagination/page-token.service.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { type CreateRoleDto, MAX_STATEMENTS } from './dto/create-role.dto.js';
@@ -44,11 +44,7 @@ export class RolesService {
    * lower-case), after the page token's key: one query (limit + 1 rows, along the name index).
    */
   async list(principal: Principal, query: ListQueryDto): Promise<RoleListDto> {
-    const request = await this.pages.start('roles', query);
     const select = this.roles.createQueryBuilder('r');
-    if (request.after !== null) {
-      select.andWhere('r.name > :after', { after: request.after });
-    }
     const policy = await this.authorization.listCondition(principal, 'iam:ListRoles', 'role', 'r.name');
     if (policy) {
       select.andWhere(policy.sql, policy.params);
@@ -58,15 +54,15 @@ export class RolesService {
         q: containsPattern(query.q),
       });
     }
-    const rows = await select
-      .orderBy('r.name', 'ASC')
-      .limit(request.limit + 1)
-      .getMany();
-    const page = await this.pages.finish(request, rows, (role) => role.name);
-    return {
-      items: page.rows.map(toCompactRole),
-      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-    };
+    const page = await this.pages.page(
+      'roles',
+      query,
+      select,
+      'r.name',
+      (rows) => rows.getMany(),
+      (role) => role.name,
+    );
+    return listBody(page.rows.map(toCompactRole), page);
   }
 
   async get(name: string): Promise<RoleDto> {

@@ -12,7 +12,7 @@ import { ApiError } from '../common/api-error.js';
 import { yieldToEventLoop } from '../common/event-loop.js';
 import type { PrincipalListQueryDto } from '../common/dto/list-query.dto.js';
 import { patchMetadata } from '../common/metadata.js';
-import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
+import { containsPattern, listBody, PageTokenService } from '../pagination/page-token.service.js';
 import { nameKey } from '../common/names.js';
 import { parseRfc3339DateTime } from '../common/validators.js';
 import type { AuthConfig } from '../config/auth.config.js';
@@ -78,15 +78,11 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
    * index), one for their groups, and toDtos()'s fixed few.
    */
   async list(principal: Principal, query: PrincipalListQueryDto): Promise<ServiceAccountListDto> {
-    const request = await this.pages.start('service-accounts', query);
     const select = this.accounts.manager
       .createQueryBuilder()
       .select('sa.id', 'id')
       .addSelect('sa.name', 'name')
       .from('service_accounts', 'sa');
-    if (request.after !== null) {
-      select.andWhere('sa.name > :after', { after: request.after });
-    }
     const policy = await this.authorization.listCondition(
       principal,
       'iam:ListServiceAccounts',
@@ -108,11 +104,14 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         { group: query.group.toLowerCase() },
       );
     }
-    const rows = await select
-      .orderBy('sa.name', 'ASC')
-      .limit(request.limit + 1)
-      .getRawMany<{ id: string; name: string }>();
-    const page = await this.pages.finish(request, rows, (row) => row.name);
+    const page = await this.pages.page(
+      'service-accounts',
+      query,
+      select,
+      'sa.name',
+      (rows) => rows.getRawMany<{ id: string; name: string }>(),
+      (row) => row.name,
+    );
     await yieldToEventLoop();
     const ids = page.rows.map((row) => row.id);
     const found =
@@ -121,10 +120,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     const byId = new Map(found.map((account) => [account.id, account]));
     // An account deleted between the two reads is left out.
     const accounts = ids.flatMap((id) => byId.get(id) ?? []);
-    return {
-      items: await this.toDtos(accounts),
-      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-    };
+    return listBody(await this.toDtos(accounts), page);
   }
 
   async get(name: string): Promise<ServiceAccountDto> {

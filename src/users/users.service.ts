@@ -11,7 +11,7 @@ import { yieldToEventLoop } from '../common/event-loop.js';
 import { patchMetadata } from '../common/metadata.js';
 import type { PrincipalListQueryDto } from '../common/dto/list-query.dto.js';
 import { nameKey } from '../common/names.js';
-import { containsPattern, PageTokenService } from '../pagination/page-token.service.js';
+import { containsPattern, listBody, PageTokenService } from '../pagination/page-token.service.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { hydrate, queryRows, selectColumns } from '../database/raw-rows.js';
 import { Profile } from '../profiles/entities/profile.entity.js';
@@ -85,15 +85,11 @@ export class UsersService {
    * for their groups and profiles, and toDtos()'s fixed few, whatever the table's size.
    */
   async list(principal: Principal, query: PrincipalListQueryDto): Promise<UserListDto> {
-    const request = await this.pages.start('users', query);
     const select = this.users.manager
       .createQueryBuilder()
       .select('u.id', 'id')
       .addSelect('u.name_key', 'name_key')
       .from('users', 'u');
-    if (request.after !== null) {
-      select.andWhere('u.name_key > :after', { after: request.after });
-    }
     const policy = await this.authorization.listCondition(principal, 'iam:ListUsers', 'user', 'u.name_key');
     if (policy) {
       select.andWhere(policy.sql, policy.params);
@@ -112,11 +108,14 @@ export class UsersService {
         { group: query.group.toLowerCase() },
       );
     }
-    const rows = await select
-      .orderBy('u.name_key', 'ASC')
-      .limit(request.limit + 1)
-      .getRawMany<{ id: string; name_key: string }>();
-    const page = await this.pages.finish(request, rows, (row) => row.name_key);
+    const page = await this.pages.page(
+      'users',
+      query,
+      select,
+      'u.name_key',
+      (rows) => rows.getRawMany<{ id: string; name_key: string }>(),
+      (row) => row.name_key,
+    );
     const ids = page.rows.map((row) => row.id);
     await yieldToEventLoop();
     const found = ids.length > 0 ? await this.users.find({ where: { id: In(ids) }, relations: USER_RELATIONS }) : [];
@@ -124,10 +123,7 @@ export class UsersService {
     const byId = new Map(found.map((user) => [user.id, user]));
     // A user deleted between the two reads is left out.
     const users = ids.flatMap((id) => byId.get(id) ?? []);
-    return {
-      items: await this.toDtos(users, principal),
-      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-    };
+    return listBody(await this.toDtos(users, principal), page);
   }
 
   async get(name: string, viewer?: Principal): Promise<UserDto> {
