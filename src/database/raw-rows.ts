@@ -7,12 +7,26 @@ import type { DataSource, EntityMetadata, ObjectLiteral } from 'typeorm';
  * columns come back the same on SQLite and PostgreSQL.
  */
 
+/** The select lists made so far, per entity and `alias prefix`: the same on every call. */
+const selectLists = new WeakMap<EntityMetadata, Map<string, string>>();
+
 /** The select list of an entity's readable columns (not `select: false`), each as `"<prefix><column>"`. */
 export function selectColumns(metadata: EntityMetadata, alias: string, prefix: string): string {
-  return metadata.columns
-    .filter((column) => column.isSelect)
-    .map((column) => `"${alias}"."${column.databaseName}" AS "${prefix}${column.databaseName}"`)
-    .join(', ');
+  let lists = selectLists.get(metadata);
+  if (!lists) {
+    lists = new Map();
+    selectLists.set(metadata, lists);
+  }
+  const key = `${alias} ${prefix}`;
+  let list = lists.get(key);
+  if (list === undefined) {
+    list = metadata.columns
+      .filter((column) => column.isSelect)
+      .map((column) => `"${alias}"."${column.databaseName}" AS "${prefix}${column.databaseName}"`)
+      .join(', ');
+    lists.set(key, list);
+  }
+  return list;
 }
 
 /** An entity from a row selected with selectColumns(), or null when the row holds none (a LEFT JOIN missed). */
