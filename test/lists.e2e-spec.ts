@@ -7,9 +7,7 @@ import { Role } from '../src/roles/entities/role.entity.js';
 import { ServiceAccount } from '../src/service-accounts/entities/service-account.entity.js';
 import { User } from '../src/users/entities/user.entity.js';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
-import { adminAuth, createServiceAccount, createUser, expectError, uniqueName } from './utils/fixtures.js';
-
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+import { adminAuth, callerWithPolicy, createServiceAccount, createUser, expectError } from './utils/fixtures.js';
 
 interface Named {
   name: string;
@@ -79,24 +77,8 @@ describe.each(TEST_DATABASES)('lists: pages, search, policy in the database (%s)
   const byKey = (names: string[]) =>
     [...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
 
-  async function createRole(policy: unknown[]) {
-    const name = uniqueName('r');
-    await t.http().post('/api/v1/roles').set(adminAuth).send({ name, policy }).expect(201);
-    return name;
-  }
-
   /** A service account holding exactly this policy (a role of its own, in a group of its own). */
-  async function callerWith(policy: unknown[]) {
-    const account = await createServiceAccount(t);
-    const role = await createRole(policy);
-    await t
-      .http()
-      .post('/api/v1/groups')
-      .set(adminAuth)
-      .send({ name: uniqueName('g'), roles: [role], members: [account.name] })
-      .expect(201);
-    return bearer(account.token);
-  }
+  const callerWith = async (policy: unknown[]) => (await callerWithPolicy(t, policy)).headers;
 
   describe('limit', () => {
     it('answers the first 100 by default, with a token, and up to 1,000 with limit', async () => {

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { User } from '../src/users/entities/user.entity.js';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
-import { adminAuth, createServiceAccount, expectError, signedInUser, uniqueName } from './utils/fixtures.js';
+import { adminAuth, callerWithPolicy, expectError, signedInUser, uniqueName } from './utils/fixtures.js';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
 
@@ -17,23 +17,13 @@ describe.each(TEST_DATABASES)('account lockout (%s)', (kind) => {
   const signIn = (username: string, password: string) => t.http().post('/api/v1/login').send({ username, password });
 
   /** A service account whose only role allows `actions` on `resource`; returns its Authorization header. */
-  async function callerAllowed(actions: string[], resource: string) {
-    const role = uniqueName('r');
-    await t
-      .http()
-      .post('/api/v1/roles')
-      .set(adminAuth)
-      .send({ name: role, policy: actions.map((action) => ({ effect: 'allow', action, resource })) })
-      .expect(201);
-    const account = await createServiceAccount(t);
-    await t
-      .http()
-      .post('/api/v1/groups')
-      .set(adminAuth)
-      .send({ name: uniqueName('g'), roles: [role], members: [account.name] })
-      .expect(201);
-    return { Authorization: `Bearer ${account.token}` };
-  }
+  const callerAllowed = async (actions: string[], resource: string) =>
+    (
+      await callerWithPolicy(
+        t,
+        actions.map((action) => ({ effect: 'allow', action, resource })),
+      )
+    ).headers;
 
   it('locks the account after the threshold: the right password gets the 401 of a wrong one until lifted', async () => {
     const user = await signedInUser(t);

@@ -6,14 +6,7 @@ import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
 import request from 'supertest';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import { ensureBuilt, startService, type ServiceProcess } from './utils/service-process.js';
-import {
-  adminAuth,
-  createGroup,
-  createServiceAccount,
-  expectError,
-  signedInUser,
-  uniqueName,
-} from './utils/fixtures.js';
+import { adminAuth, callerWithPolicy, createServiceAccount, expectError, signedInUser } from './utils/fixtures.js';
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
@@ -93,15 +86,9 @@ describe.each(TEST_DATABASES)('principal cache on %s, two instances on one datab
 
   /** A service account in a group whose role allows reading users; its token, warm in both instances' caches. */
   async function readerOnBoth() {
-    const role = uniqueName('r');
-    await a
-      .http()
-      .post('/api/v1/roles')
-      .set(adminAuth)
-      .send({ name: role, policy: [{ effect: 'allow', action: ['iam:GetUser'], resource: ['iam:user:*'] }] })
-      .expect(201);
-    const account = await createServiceAccount(a);
-    const group = await createGroup(a, uniqueName('g'), { roles: [role], members: [account.name] });
+    const { account, role, group } = await callerWithPolicy(a, [
+      { effect: 'allow', action: ['iam:GetUser'], resource: ['iam:user:*'] },
+    ]);
     const target = (await signedInUser(a)).name;
     for (const t of [a, b]) {
       await t.http().get(`/api/v1/users/${target}`).set(bearer(account.token)).expect(200);

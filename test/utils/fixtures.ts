@@ -55,6 +55,26 @@ export async function createServiceAccount(t: TestApp, name = uniqueName('sa'), 
   return res.body as { name: string; id: string; token: string };
 }
 
+/** Creates a role with this policy; returns its name. */
+export async function createRole(t: TestApp, policy: unknown[], name = uniqueName('r')) {
+  const res = await t.http().post('/api/v1/roles').set(adminAuth).send({ name, policy });
+  if (res.status !== 201) {
+    throw new Error(`creating role ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return name;
+}
+
+/**
+ * A service account holding exactly this policy: a role of its own, bound to a group of its own that the account is
+ * the only member of. Its Authorization header, and the names of the account, the role and the group.
+ */
+export async function callerWithPolicy(t: TestApp, policy: unknown[]) {
+  const account = await createServiceAccount(t);
+  const role = await createRole(t, policy);
+  const group = await createGroup(t, uniqueName('g'), { roles: [role], members: [account.name] });
+  return { headers: { Authorization: `Bearer ${account.token}` }, account, role, group };
+}
+
 /** Creates a user with a password and signs in; returns the user's name and session cookie. */
 export async function signedInUser(t: TestApp, name = uniqueName(), password = 'correct horse battery') {
   await createUser(t, name);
