@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, In, Repository } from 'typeorm';
+import { type EntityManager, Repository } from 'typeorm';
 import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
@@ -19,6 +19,7 @@ import type { AuthConfig } from '../config/auth.config.js';
 import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { ConfigurationError } from '../config/env.validation.js';
 import { isUniqueViolation } from '../database/database-errors.js';
+import { hydrate, selectColumns } from '../database/raw-rows.js';
 import { TransactionService } from '../database/transaction.service.js';
 import type { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import { GroupsService } from '../groups/groups.service.js';
@@ -57,31 +58,24 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     private readonly pages: PageTokenService,
   ) {}
 
+  /** Service accounts as API ServiceAccounts, with their groups (compactGroupsOfMany: a fixed few statements). */
   async toDtos(accounts: ServiceAccount[]): Promise<ServiceAccountDto[]> {
-    const compact = await this.groups.compact(
-      this.accounts.manager,
-      accounts.flatMap((account) => account.groups ?? []),
+    const groups = await this.groups.compactGroupsOfMany(
+      'service_account',
+      accounts.map((account) => account.id),
     );
-    const byId = new Map(compact.map((group) => [group.id, group]));
-    return accounts.map((account) =>
-      toServiceAccountDto(
-        account,
-        this.isAdmin(account),
-        (account.groups ?? []).map((group) => byId.get(group.id)!).sort((a, b) => (a.name < b.name ? -1 : 1)),
-      ),
-    );
+    return accounts.map((account) => toServiceAccountDto(account, this.isAdmin(account), groups.get(account.id)!));
   }
 
   /**
    * A page of the service accounts the caller may list (iam:ListServiceAccounts, decided in the query), in name
-   * order (names are lower-case), after the page token's key: one query for the page (limit + 1 rows, along the name
-   * index), one for their groups, and toDtos()'s fixed few.
+   * order (names are lower-case), after the page token's key: one statement for the page (limit + 1 rows, along the
+   * name index), and toDtos()'s fixed few for their groups.
    */
   async list(principal: Principal, query: PrincipalListQueryDto): Promise<ServiceAccountListDto> {
     const select = this.accounts.manager
       .createQueryBuilder()
-      .select('sa.id', 'id')
-      .addSelect('sa.name', 'name')
+      .select(selectColumns(this.accounts.metadata, 'sa', 'sa_'))
       .from('service_accounts', 'sa');
     const policy = await this.authorization.listCondition(
       principal,
@@ -109,22 +103,17 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       query,
       select,
       'sa.name',
-      (rows) => rows.getRawMany<{ id: string; name: string }>(),
-      (row) => row.name,
+      (rows) => rows.getRawMany<Record<string, unknown>>(),
+      (row) => row.sa_name as string,
     );
     await yieldToEventLoop();
-    const ids = page.rows.map((row) => row.id);
-    const found =
-      ids.length > 0 ? await this.accounts.find({ where: { id: In(ids) }, relations: { groups: true } }) : [];
-    await yieldToEventLoop();
-    const byId = new Map(found.map((account) => [account.id, account]));
-    // An account deleted between the two reads is left out.
-    const accounts = ids.flatMap((id) => byId.get(id) ?? []);
+    const dataSource = this.accounts.manager.connection;
+    const accounts = page.rows.map((row) => hydrate<ServiceAccount>(dataSource, this.accounts.metadata, row, 'sa_')!);
     return listBody(await this.toDtos(accounts), page);
   }
 
   async get(name: string): Promise<ServiceAccountDto> {
-    const account = await this.accounts.findOne({ where: { name: nameKey(name) }, relations: { groups: true } });
+    const account = await this.accounts.findOne({ where: { name: nameKey(name) } });
     if (!account) {
       throw ApiError.notFound(`Service account "${name}" not found`);
     }

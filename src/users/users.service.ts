@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, In, Repository } from 'typeorm';
+import { type EntityManager, Repository } from 'typeorm';
 import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
@@ -23,8 +23,6 @@ import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { toUserDto, type UserDto, type UserListDto } from './dto/user-response.dto.js';
 import { User } from './entities/user.entity.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
-
-const USER_RELATIONS = { groups: true, profile: true } as const;
 
 /** Names are unique and looked up without regard to case, in their canonical form (see names.ts). */
 export const userNameKey = (name: string) => nameKey(name);
@@ -55,49 +53,45 @@ export class UsersService {
   ) {}
 
   /**
-   * Users (groups and profile loaded) as API Users; group counts for all of them in three queries. `viewer`
-   * sees `locked_until` on the users it may unlock (iam:UnlockUser); without a viewer nobody's is shown.
+   * Users (profile loaded) as API Users, with their groups (compactGroupsOfMany: a fixed few statements for any number
+   * of users). `viewer` sees `locked_until` on the users it may unlock (iam:UnlockUser); without one nobody's is shown.
    */
-  async toDtos(users: User[], viewer?: Principal): Promise<UserDto[]> {
+  private async toDtos(users: User[], viewer?: Principal): Promise<UserDto[]> {
     const mayUnlock = new Set(
       viewer
         ? await this.authorization.filterAllowed(viewer, 'iam:UnlockUser', users, (user) => lrn('user', user.name))
         : [],
     );
-    const compact = await this.groups.compact(
-      this.users.manager,
-      users.flatMap((user) => user.groups ?? []),
+    const groups = await this.groups.compactGroupsOfMany(
+      'user',
+      users.map((user) => user.id),
     );
-    const byId = new Map(compact.map((group) => [group.id, group]));
     return users.map((user) =>
-      toUserDto(
-        user,
-        this.administrators.isAdministrator(user.name),
-        (user.groups ?? []).map((group) => byId.get(group.id)!).sort((a, b) => (a.name < b.name ? -1 : 1)),
-        mayUnlock.has(user),
-      ),
+      toUserDto(user, this.administrators.isAdministrator(user.name), groups.get(user.id)!, mayUnlock.has(user)),
     );
   }
 
   /**
    * A page of the users the caller may list (iam:ListUsers, decided in the query), in name order (without regard
-   * to case), after the page token's key: one query for the page (limit + 1 rows, along the name_key index), one
-   * for their groups and profiles, and toDtos()'s fixed few, whatever the table's size.
+   * to case), after the page token's key: one statement for the page with the users' profiles (limit + 1 rows, along
+   * the name_key index), and toDtos()'s fixed few for their groups, whatever the table's size.
    */
   async list(principal: Principal, query: PrincipalListQueryDto): Promise<UserListDto> {
+    const dataSource = this.users.manager.connection;
+    const profiles = dataSource.getMetadata(Profile);
     const select = this.users.manager
       .createQueryBuilder()
-      .select('u.id', 'id')
-      .addSelect('u.name_key', 'name_key')
-      .from('users', 'u');
+      .select(`${selectColumns(this.users.metadata, 'u', 'u_')}, ${selectColumns(profiles, 'p', 'p_')}`)
+      .from('users', 'u')
+      .leftJoin('user_profiles', 'p', 'p.user_id = u.id');
     const policy = await this.authorization.listCondition(principal, 'iam:ListUsers', 'user', 'u.name_key');
     if (policy) {
       select.andWhere(policy.sql, policy.params);
     }
     if (query.q !== undefined) {
       select.andWhere(
-        `(u.name_key LIKE :q ESCAPE '\\' OR lower(u.display_name) LIKE :q ESCAPE '\\' OR EXISTS (` +
-          `SELECT 1 FROM user_profiles p WHERE p.user_id = u.id AND lower(p.email_address) LIKE :q ESCAPE '\\'))`,
+        `(u.name_key LIKE :q ESCAPE '\\' OR lower(u.display_name) LIKE :q ESCAPE '\\' OR ` +
+          `lower(p.email_address) LIKE :q ESCAPE '\\')`,
         { q: containsPattern(query.q) },
       );
     }
@@ -113,16 +107,15 @@ export class UsersService {
       query,
       select,
       'u.name_key',
-      (rows) => rows.getRawMany<{ id: string; name_key: string }>(),
-      (row) => row.name_key,
+      (rows) => rows.getRawMany<Record<string, unknown>>(),
+      (row) => row.u_name_key as string,
     );
-    const ids = page.rows.map((row) => row.id);
     await yieldToEventLoop();
-    const found = ids.length > 0 ? await this.users.find({ where: { id: In(ids) }, relations: USER_RELATIONS }) : [];
-    await yieldToEventLoop();
-    const byId = new Map(found.map((user) => [user.id, user]));
-    // A user deleted between the two reads is left out.
-    const users = ids.flatMap((id) => byId.get(id) ?? []);
+    const users = page.rows.map((row) => {
+      const user = hydrate<User>(dataSource, this.users.metadata, row, 'u_')!;
+      user.profile = hydrate<Profile>(dataSource, profiles, row, 'p_');
+      return user;
+    });
     return listBody(await this.toDtos(users, principal), page);
   }
 
