@@ -12,6 +12,7 @@ import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { canonicalName } from '../common/names.js';
 import { type IamAction, lrn, type ResourceKind } from './actions.js';
 import type { Principal } from './principal.js';
+import { QueuedList } from '../pagination/list-concurrency.js';
 
 export const ACCESS_KEY = 'iam:access';
 export const SESSION_COOKIE_SECURITY = 'session_cookie';
@@ -109,7 +110,8 @@ export const RequirePermission = (
 
 /**
  * A list route: any authenticated principal may call it, and the answer holds only the items on which
- * the caller has `action` (an empty list rather than a 403). The service does the filtering.
+ * the caller has `action` (an empty list rather than a 403). The service does the filtering. Its handler waits its
+ * turn in the instance's queue of lists (QueuedList), so that many big pages at once do not hold up other requests.
  */
 export const ListPermission = (summary: string, action: IamAction, kind: ResourceKind) =>
   applyDecorators(
@@ -119,6 +121,7 @@ export const ListPermission = (summary: string, action: IamAction, kind: Resourc
       description: `Lists the items on which the caller has \`${action}\` (\`${lrn(kind, '<name>')}\`); an empty list when none.`,
     }),
     authenticated(),
+    QueuedList(),
   );
 
 const TEMPLATE_PARAMETER = /\{([A-Za-z0-9_]+)\}/g;
