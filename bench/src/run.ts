@@ -71,6 +71,8 @@ interface Row {
   result: LoadResult;
   rssMb: number;
   loopMaxMs: number;
+  gcMaxMs: number;
+  liveHeapMb: number;
   /** For reads: which ceiling read it is compared with. */
   read?: ReadKind;
   ratio?: number;
@@ -106,6 +108,8 @@ async function row(
     result,
     rssMb: report.rssBytes / 2 ** 20,
     loopMaxMs: report.loopMaxMs,
+    gcMaxMs: report.gcMaxMs,
+    liveHeapMb: report.liveHeapBytes / 2 ** 20,
     read,
   };
   if (read && database !== 'ceiling') {
@@ -695,13 +699,14 @@ const fmt = (value: number | undefined, digits = 0) =>
 
 function printTable(): void {
   print(
-    '| server | row | req/s | p50 ms | p99 ms | ms/request | RSS MB | loop max ms | non-2xx + errors | × ceiling |',
+    '| server | row | req/s | p50 ms | p99 ms | ms/request | RSS MB | live heap MB | loop max ms | GC max ms | non-2xx + errors | × ceiling |',
   );
-  print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     print(
       `| ${r.database} | ${r.label} | ${fmt(r.result.requestsPerSecond, r.result.requestsPerSecond < 10 ? 2 : 0)} | ${fmt(r.result.p50Ms, 1)} | ${fmt(r.result.p99Ms, 1)} | ` +
-        `${fmt(1000 / r.result.requestsPerSecond, 2)} | ${fmt(r.rssMb)} | ${fmt(r.loopMaxMs, 1)} | ${r.result.failures} | ` +
+        `${fmt(1000 / r.result.requestsPerSecond, 2)} | ${fmt(r.rssMb)} | ${fmt(r.liveHeapMb)} | ${fmt(r.loopMaxMs, 1)} | ` +
+        `${fmt(r.gcMaxMs, 1)} | ${r.result.failures} | ` +
         `${r.ratio === undefined ? (r.database === 'ceiling' ? '1' : '') : fmt(r.ratio, 2)} |`,
     );
   }
@@ -755,12 +760,14 @@ function verdicts(findings: Findings): void {
       `${c.putsMatching} of ${c.putsAcknowledged} users acknowledged by PUT …/groups have exactly the groups answered`,
   );
   const rss = (list: (Row | undefined)[]) => Math.max(...list.map((r) => r?.rssMb ?? 0));
+  const live = (list: (Row | undefined)[]) => Math.max(...list.map((r) => r?.liveHeapMb ?? 0));
   const readRss = rss([f.admin, f.one, f.hundred, f.me]);
   const writeRss = rss([f.post, f.put]);
   verdict(
     Math.max(readRss, writeRss) <= 200,
     `server RSS under the read and write load: at most ${fmt(readRss)} MB after a read row, ${fmt(writeRss)} MB ` +
-      `after a write row (target ≤ 200 MB; the list rows, not part of this target: ${fmt(rss([f.listSmall, f.listBig]))} MB)`,
+      `after a write row (target ≤ 200 MB; the list rows, not part of this target: ${fmt(rss([f.listSmall, f.listBig]))} MB); ` +
+      `the live heap after a full collection at the end of those rows: at most ${fmt(live([f.admin, f.one, f.hundred, f.me, f.post, f.put]))} MB`,
   );
   if (!findings.list.supported) {
     print(
@@ -769,7 +776,9 @@ function verdicts(findings: Findings): void {
     );
   }
   if (f.listBig) {
-    const loopText = `event loop's longest delay during the list at ${LIST_BIG_USERS.toLocaleString('en-US')} users: ${fmt(f.listBig.loopMaxMs, 1)} ms (target ≤ 50 ms)`;
+    const loopText =
+      `event loop's longest delay during the list at ${LIST_BIG_USERS.toLocaleString('en-US')} users: ` +
+      `${fmt(f.listBig.loopMaxMs, 1)} ms (target ≤ 50 ms); the garbage collector's longest pause meanwhile: ${fmt(f.listBig.gcMaxMs, 1)} ms`;
     verdict(f.listBig.loopMaxMs <= 50, loopText);
   }
   if (f.listSmall && f.listBig) {
@@ -874,7 +883,10 @@ async function main(): Promise<void> {
   print();
   print(
     "req/s counts 2xx answers; ms/request is 1000 / req/s, the server's time per request on its one core; " +
-      "RSS and the event loop's longest delay are the server's, over the measured window (RSS at its end).",
+      "RSS and the event loop's longest delay are the server's, over the measured window (RSS at its end); " +
+      'GC max is the longest garbage-collection pause in that window; live heap is the heap in use after a full ' +
+      'collection at its end (what RSS holds beyond it is mostly garbage V8 has not yet collected, and the young ' +
+      'generation).',
   );
   print();
   for (const f of findings) {
