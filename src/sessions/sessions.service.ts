@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, LessThan, Not, Repository } from 'typeorm';
+import { type EntityManager, LessThan, LessThanOrEqual, Not, Repository } from 'typeorm';
 import { AdministratorsService } from '../auth/administrators.service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import type { Authenticated } from '../auth/principal-cache.js';
@@ -15,7 +15,7 @@ import { CredentialFailuresService } from '../rate-limit/credential-failures.ser
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
 import { userKeyOf, UsersService } from '../users/users.service.js';
-import { Session } from './entities/session.entity.js';
+import { CLIENT_ADDRESS_MAX_LENGTH, Session, USER_AGENT_MAX_LENGTH } from './entities/session.entity.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 /** A session id as we issue it: 32 random bytes, base64url. Anything else is rejected unseen. */
@@ -30,6 +30,21 @@ const incorrectCurrentPassword = () =>
 
 /** Whether sign-in and password change are refused for now (IAM_LOCKOUT_THRESHOLD wrong passwords). */
 const isLocked = (user: Pick<User, 'lockedUntil'>, now: Date) => user.lockedUntil !== null && user.lockedUntil > now;
+
+/**
+ * What is kept of a request header (the user agent, the client address): control characters dropped, cut to `max`
+ * characters (code points, as the database counts them); null when nothing is left.
+ */
+function keptHeaderText(value: string | undefined, max: number): string | null {
+  const kept = [...(value ?? '').replace(/[\p{Cc}\p{Cs}]/gu, '')].slice(0, max).join('');
+  return kept.length > 0 ? kept : null;
+}
+
+/** Where a sign-in came from, kept with its session for the session list. */
+export interface SignInClient {
+  address?: string;
+  userAgent?: string;
+}
 
 export interface NewSession {
   sessionId: string;
@@ -50,9 +65,16 @@ export class SessionsService implements OnApplicationBootstrap {
     private readonly failures: CredentialFailuresService,
   ) {}
 
-  /** Expired sessions are refused anyway; this keeps the table from growing without bound. */
+  /** Expired and idle sessions are refused anyway; this keeps the table from growing without bound. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(new Date()) }));
+    const now = new Date();
+    await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(now) }));
+    await this.tx.write((em) => em.delete(Session, { lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) }));
+  }
+
+  /** Sessions last used at or before this are idle (refused): IAM_SESSION_IDLE_MINUTES before `now`. */
+  private idleCutoff(now: Date): Date {
+    return new Date(now.getTime() - this.config.sessionIdleMinutes * 60_000);
   }
 
   /**
@@ -63,9 +85,11 @@ export class SessionsService implements OnApplicationBootstrap {
    * success forgets the account's failures. The session is made only if the password checked is still the
    * user's: one set while it was being checked ends every session, and this one must not slip in after.
    * The session the caller presented (`presented`, its cookie), whoever's it is, ends with the new one's
-   * start: a sign-in never leaves a session behind.
+   * start: a sign-in never leaves a session behind. The new session keeps the client's address and user agent
+   * (cut to their columns' lengths) for the session list.
    */
-  async login(username: string, password: string, clientAddress?: string, presented?: string): Promise<NewSession> {
+  async login(username: string, password: string, client: SignInClient = {}, presented?: string): Promise<NewSession> {
+    const clientAddress = client.address;
     await this.failures.assertNotBlocked(clientAddress);
     const user = await this.users.findOne({
       where: { nameKey: await userKeyOf(this.users.manager, username) },
@@ -93,6 +117,7 @@ export class SessionsService implements OnApplicationBootstrap {
         throw invalidLogin();
       }
       await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
+      await em.delete(Session, { userId: user.id, lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) });
       if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
         await em.delete(Session, { tokenHash: hashSecret(presented) });
       }
@@ -102,13 +127,20 @@ export class SessionsService implements OnApplicationBootstrap {
         tokenHash: hashSecret(sessionId),
         createdAt: now,
         expiresAt,
+        lastSeenAt: now,
+        clientAddress: keptHeaderText(clientAddress, CLIENT_ADDRESS_MAX_LENGTH),
+        userAgent: keptHeaderText(client.userAgent, USER_AGENT_MAX_LENGTH),
       });
       await em.update(User, { id: user.id }, { lastSeenAt: now, failedLogins: 0, failedLoginsSince: null });
     });
     return { sessionId, expiresAt, user: await this.usersService.getById(user.id) };
   }
 
-  /** The principal behind a session cookie, and the session's expiry; 401 when unknown, ended or expired. */
+  /**
+   * The principal behind a session cookie, and until when it is good: the session's expiry, or its idle deadline
+   * (IAM_SESSION_IDLE_MINUTES after its last stamp) when sooner, so that PrincipalCache never answers for it past
+   * either. 401 when unknown, ended, expired or idle; an expired or idle session is removed.
+   */
   async authenticate(sessionId: string): Promise<Authenticated> {
     if (!SESSION_ID_FORMAT.test(sessionId)) {
       throw ApiError.unauthorised('Invalid session');
@@ -116,7 +148,14 @@ export class SessionsService implements OnApplicationBootstrap {
     const digest = hashSecret(sessionId);
     const session = await this.sessions.findOne({
       where: { tokenHash: digest },
-      select: { id: true, userId: true, tokenHash: true, expiresAt: true, user: { id: true, name: true } },
+      select: {
+        id: true,
+        userId: true,
+        tokenHash: true,
+        expiresAt: true,
+        lastSeenAt: true,
+        user: { id: true, name: true },
+      },
       relations: { user: true },
     });
     if (!session || !digestsEqual(session.tokenHash, digest)) {
@@ -128,6 +167,17 @@ export class SessionsService implements OnApplicationBootstrap {
       await this.tx.write((em) => em.delete(Session, { id: session.id }));
       throw ApiError.unauthorised('Session expired: sign in again');
     }
+    const idleCutoff = this.idleCutoff(now);
+    if (session.lastSeenAt <= idleCutoff) {
+      // Removing it changes no one's authority: every instance's cached deadline comes from a stamp read from this
+      // row, and stamps only move forward, so every instance refuses it too; unless a fresher stamp has landed since
+      // this read (another instance's use), and then the row is kept.
+      await this.tx.write((em) => em.delete(Session, { id: session.id, lastSeenAt: LessThanOrEqual(idleCutoff) }));
+      throw ApiError.unauthorised(
+        `Session ended after ${this.config.sessionIdleMinutes} minutes without use: sign in again`,
+      );
+    }
+    const idleDeadline = new Date(session.lastSeenAt.getTime() + this.config.sessionIdleMinutes * 60_000);
     return {
       principal: {
         kind: 'user',
@@ -136,10 +186,11 @@ export class SessionsService implements OnApplicationBootstrap {
         isAdmin: this.administrators.isAdministrator(session.user.name),
         sessionId: session.id,
       },
-      expiresAt: session.expiresAt,
+      expiresAt: idleDeadline < session.expiresAt ? idleDeadline : session.expiresAt,
     };
   }
 
+  /** Ends the session (POST /logout): at once on this instance, within a second on the others. */
   async end(sessionId: string): Promise<void> {
     await this.tx.run((em) => em.delete(Session, { id: sessionId }));
   }
