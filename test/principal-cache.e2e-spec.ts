@@ -299,6 +299,20 @@ describe.each(TEST_DATABASES)('principal cache on %s, two instances on one datab
     expect(again.filter((statement) => /^UPDATE/.test(statement))).toEqual([]);
   });
 
+  it('stamps a session as used off the request, and at most once in a tenth of the idle timeout', async () => {
+    const user = await signedInUser(a);
+    // The stamps are written after the answer: give them a moment to land among the recorded statements.
+    const use = () => async () => {
+      await a.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
+      await sleep(200);
+    };
+    const first = await statementsOf(a, use());
+    expect(first.filter((statement) => /^UPDATE "sessions"/.test(statement))).toHaveLength(1);
+    expect(first.filter((statement) => /^UPDATE "users"/.test(statement))).toHaveLength(1);
+    const again = await statementsOf(a, use());
+    expect(again.filter((statement) => /^UPDATE/.test(statement))).toEqual([]);
+  });
+
   it('refuses a wrong token every time, never from memory', async () => {
     const wrong = `iamsa_${'0'.repeat(46)}`;
     for (const t of [a, b, a]) {
