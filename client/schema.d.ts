@@ -67,7 +67,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with a user name and password
-         * @description Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax). Rate-limited per client address and per user name; after IAM_LOCKOUT_THRESHOLD wrong passwords the account is locked for IAM_LOCKOUT_MINUTES (answered like a wrong password).
+         * @description Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax); the session keeps the client address and user agent, for the session list. Ends the session of the cookie it was sent with, if any. Rate-limited per client address and per user name; after IAM_LOCKOUT_THRESHOLD wrong passwords the account is locked for IAM_LOCKOUT_MINUTES (answered like a wrong password).
          */
         post: operations["login"];
         delete?: never;
@@ -331,7 +331,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The signed-in user's sessions, newest first; `current` marks this one
+         * @description Self-service: any signed-in user, about themself. Not for service accounts.
+         */
+        get: operations["listOwnSessions"];
         put?: never;
         post?: never;
         /**
@@ -339,6 +343,26 @@ export interface paths {
          * @description Self-service: any signed-in user, about themself. Not for service accounts.
          */
         delete: operations["endOwnSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one session of the signed-in user (the cookie is cleared when it is this one)
+         * @description Self-service: any signed-in user, about themself. Not for service accounts.
+         */
+        delete: operations["endOwnSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -474,6 +498,50 @@ export interface paths {
          * @description Requires `iam:UpdateUserProfile` on `iam:user:{name}`. A user may always do this to themself.
          */
         patch: operations["updateUserProfile"];
+        trace?: never;
+    };
+    "/api/v1/users/{name}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's sessions, newest first (an administrator's for administrators only; anyone else's for callers holding everything that user holds)
+         * @description Requires `iam:ListUserSessions` on `iam:user:{name}`.
+         */
+        get: operations["listUserSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End every session of a user (the same rule as for listing them)
+         * @description Requires `iam:EndUserSessions` on `iam:user:{name}`.
+         */
+        delete: operations["endUserSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{name}/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one session of a user (the same rule as for listing them)
+         * @description Requires `iam:EndUserSessions` on `iam:user:{name}`.
+         */
+        delete: operations["endUserSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/health": {
@@ -827,7 +895,7 @@ export interface components {
              *       "iam:ListUsers"
              *     ]
              */
-            action: ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole") | ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole")[];
+            action: ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole") | ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole")[];
             /**
              * @description LRN patterns: `*`, or `iam:<user|group|service-account|role|*>:<name>` where `*` matches any run of characters.
              * @example iam:user:ops-*
@@ -975,6 +1043,50 @@ export interface components {
              * @example iamsa_3kVb9TQw0mZ2xY7LrN5pD8sJ1aHfC4eGuK6oWiR0b1c2D3
              */
             token: string;
+        };
+        SessionDto: {
+            /**
+             * @description The client address it signed in from (behind proxies, as TRUST_PROXY reads it).
+             * @example 203.0.113.7
+             */
+            client_address: string | null;
+            /**
+             * @description The User-Agent it signed in with (at most 512 characters); null when none was sent.
+             * @example Mozilla/5.0 (X11; Linux x86_64; rv:135.0) Gecko/20100101 Firefox/135.0
+             */
+            user_agent: string | null;
+            /**
+             * Format: uuid
+             * @description The session's public identifier (not the cookie).
+             * @example 0c5a3e1e-5f0b-4c8e-9d55-5b1f3b2a7c41
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was signed in. ISO-8601.
+             * @example 2026-11-28T17:40:56.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it was last used, to about a minute (stamped at most once a minute by each instance): it ends
+             *     IAM_SESSION_IDLE_MINUTES after this.
+             * @example 2026-11-28T18:02:11.000Z
+             */
+            last_seen_at: string;
+            /**
+             * Format: date-time
+             * @description When it ends whatever its use (IAM_SESSION_TTL_MINUTES after sign-in).
+             * @example 2026-11-29T17:40:56.000Z
+             */
+            expires_at: string;
+            /** @description True for the session this request was made with. */
+            current: boolean;
+        };
+        SessionListDto: {
+            items: components["schemas"]["SessionDto"][];
+            /** @description Present while more sessions remain: pass it as `page_token` for the next page. */
+            next_page_token?: string;
         };
         SetGroupsDto: {
             /**
@@ -1255,7 +1367,27 @@ export interface components {
             };
         };
         /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
+        InvalidJsonOrInvalidSessionId: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
         InvalidJsonOrUnstorablePathParameter: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
+        InvalidJsonOrUnstorablePathParameterOrInvalidSessionId: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -2515,6 +2647,51 @@ export interface operations {
             503: components["responses"]["DatabaseUnavailable"];
         };
     };
+    listOwnSessions: {
+        parameters: {
+            query?: {
+                /** @description The most items in the page (1–1000). */
+                limit?: number;
+                /**
+                 * @description The `next_page_token` of the previous page, for the page after it, with the same `q` (and `group`). Opaque;
+                 *     one that was altered, or issued for another list or other filters, is a 400.
+                 */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionListDto"];
+                };
+            };
+            /** @description Invalid limit or page_token (altered, or issued for another list or another user) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnly"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
     endOwnSessions: {
         parameters: {
             query?: never;
@@ -2537,6 +2714,46 @@ export interface operations {
             400: components["responses"]["InvalidJson"];
             401: components["responses"]["UnauthenticatedOrSessionExpired"];
             403: components["responses"]["SelfServiceOnlyOrCrossSite"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    endOwnSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session id: `id` in the list of sessions (a UUID; never the cookie). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended; when it was this session, the cookie is cleared too */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJsonOrInvalidSessionId"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            403: components["responses"]["SelfServiceOnlyOrCrossSite"];
+            /** @description Not one of your sessions (or already ended) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailedCredentials"];
@@ -2922,6 +3139,155 @@ export interface operations {
                 };
             };
             404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    listUserSessions: {
+        parameters: {
+            query?: {
+                /** @description The most items in the page (1–1000). */
+                limit?: number;
+                /**
+                 * @description The `next_page_token` of the previous page, for the page after it, with the same `q` (and `group`). Opaque;
+                 *     one that was altered, or issued for another list or other filters, is a 400.
+                 */
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionListDto"];
+                };
+            };
+            /** @description Invalid limit or page_token (altered, or issued for another list or another user) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    endUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameter"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    endUserSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name, compared without regard to case and Unicode form (width, NFC); `me` is the signed-in user only where the path says so. */
+                name: string;
+                /** @description The session id: `id` in the list of sessions (a UUID; never the cookie). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["InvalidJsonOrUnstorablePathParameterOrInvalidSessionId"];
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No such user, or not one of their sessions */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyFailedCredentials"];

@@ -8,6 +8,14 @@ describe('resolveIamOptions', () => {
     expect(resolved.auth.passwordHash).toEqual({ memoryKib: 65536, timeCost: 3, parallelism: 4 });
     expect(resolved.http.bodyLimit).toBe('100kb');
     expect(resolved.swagger).toBe(false);
+    expect(resolved.auth).toMatchObject({ sessionTtlMinutes: 1440, sessionIdleMinutes: 60 });
+    expect(resolveIamOptions({ database, session: { idleMinutes: 15 } }).auth.sessionIdleMinutes).toBe(15);
+  });
+
+  it('refuses an idle timeout that is not a whole number of minutes from 1 to a year', () => {
+    for (const idleMinutes of [0, 1.5, -1, 60 * 24 * 365 + 1]) {
+      expect(() => resolveIamOptions({ database, session: { idleMinutes } })).toThrow(/session\.idleMinutes/);
+    }
   });
 
   it("refuses password-hash settings below OWASP's minimum unless weak ones are allowed", () => {

@@ -59,6 +59,8 @@ export interface IamDatabaseOptions {
 export interface IamSessionOptions {
   /** Absolute lifetime of a session, minutes (default 1440). */
   ttlMinutes?: number;
+  /** A session not used for this many minutes is refused and removed (default 60). */
+  idleMinutes?: number;
   /** Name of the session cookie (default `session_id`). */
   cookieName?: string;
   /** `Secure` attribute of the cookie (default true; false only for plain-HTTP development). */
@@ -183,6 +185,7 @@ class DatabaseOptionsSchema {
 
 class SessionOptionsSchema {
   @IsOptional() @IsInt() @Min(1) @Max(60 * 24 * 365) ttlMinutes?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(60 * 24 * 365) idleMinutes?: number;
   @IsOptional()
   @Matches(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, { message: 'must be a cookie name (1–64 token characters)' })
   cookieName?: string;
@@ -337,6 +340,7 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
         .map((name) => name.trim().toLowerCase())
         .filter((name) => name.length > 0),
       sessionTtlMinutes: session.ttlMinutes ?? defaults.IAM_SESSION_TTL_MINUTES,
+      sessionIdleMinutes: session.idleMinutes ?? defaults.IAM_SESSION_IDLE_MINUTES,
       sessionCookieName: session.cookieName ?? DEFAULT_SESSION_COOKIE,
       sessionCookieSecure: session.cookieSecure ?? defaults.IAM_SESSION_COOKIE_SECURE,
       sessionCookieSameSite: session.cookieSameSite ?? 'lax',

@@ -3,6 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { PrincipalCache } from '../src/auth/principal-cache.js';
 import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
+import { Session } from '../src/sessions/entities/session.entity.js';
 import request from 'supertest';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import { ensureBuilt, startService, type ServiceProcess } from './utils/service-process.js';
@@ -12,6 +13,12 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /** A change made on one instance must not work on another past this (the issue's bound). */
 const OTHER_INSTANCE_BOUND_MS = 1000;
+
+/** IAM_SESSION_IDLE_MINUTES of the instance in this process. */
+const IDLE_MINUTES = 5;
+
+/** How long before its idle deadline the idle-timeout test reads a session into the cache. */
+const IDLE_GRACE_MS = 5000;
 
 /** Every SQL statement an app's IAM DataSource runs from now on, until stopped. */
 function recordStatements(t: TestApp) {
@@ -63,7 +70,7 @@ describe.each(TEST_DATABASES)('principal cache on %s, two instances on one datab
 
   beforeAll(async () => {
     await ensureBuilt();
-    a = await createTestApp(kind);
+    a = await createTestApp(kind, { auth: { sessionIdleMinutes: IDLE_MINUTES } });
     service = await startService({ DATABASE_URL: a.database.url, DATABASE_LOGGING: 'true' });
     b = { http: () => request(service.url) };
   });
@@ -121,21 +128,25 @@ describe.each(TEST_DATABASES)('principal cache on %s, two instances on one datab
     expect((await check(b)).status).toBe(refused);
   }
 
+  /**
+   * The credential look-ups `send` makes `a` run, once it is answered from memory if it can be: a few tries, since
+   * `a`'s poll of the authority version drops, once, what it cached before the setup's changes.
+   */
+  const lookupsOf = async (send: () => Promise<unknown>) => {
+    let lookups: string[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      lookups = (await statementsOf(a, send)).filter(readsCredentials);
+      if (lookups.length === 0) {
+        break;
+      }
+      await sleep(100);
+    }
+    return lookups;
+  };
+
   it('answers a repeated request without looking its credential or policy up', async () => {
     const { account, target } = await readerOnBoth();
     const user = await signedInUser(a);
-    // A few tries: its poll of the authority version drops, once, what it cached before the setup's changes.
-    const lookupsOf = async (send: () => Promise<unknown>) => {
-      let lookups: string[] = [];
-      for (let attempt = 0; attempt < 10; attempt++) {
-        lookups = (await statementsOf(a, send)).filter(readsCredentials);
-        if (lookups.length === 0) {
-          break;
-        }
-        await sleep(100);
-      }
-      return lookups;
-    };
     expect(await lookupsOf(() => a.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200))).toEqual([]);
     expect(
       await lookupsOf(() => a.http().get(`/api/v1/users/${target}`).set(bearer(account.token)).expect(200)),
@@ -171,6 +182,48 @@ describe.each(TEST_DATABASES)('principal cache on %s, two instances on one datab
       (t) => t.http().get('/api/v1/users/me').set('Cookie', user.cookie),
       401,
     );
+  });
+
+  it('refuses a session an administrator ended at once here and within a second on the other instance', async () => {
+    const user = await signedInUser(a);
+    for (const t of [a, b]) {
+      await t.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
+    }
+    const [own] = (await a.http().get('/api/v1/users/me/sessions').set('Cookie', user.cookie).expect(200)).body
+      .items as { id: string }[];
+    await expectRefusedOnBothAfter(
+      () => a.http().delete(`/api/v1/users/${user.name}/sessions/${own.id}`).set(adminAuth).expect(204),
+      (t) => t.http().get('/api/v1/users/me').set('Cookie', user.cookie),
+      401,
+    );
+  });
+
+  it('answers for a session from memory only until its idle deadline', async () => {
+    const sessions = a.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE)).getRepository(Session);
+    const user = await signedInUser(a);
+    const [session] = await sessions.find({ where: { user: { name: user.name } } });
+    const me = () => a.http().get('/api/v1/users/me').set('Cookie', user.cookie);
+    // Used once: stamped (this instance stamps it again IDLE_MINUTES / 10 later at the soonest).
+    await me().expect(200);
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if ((await sessions.findOneByOrFail({ id: session.id })).lastSeenAt > session.lastSeenAt) {
+        break;
+      }
+      await sleep(20);
+    }
+    // Its stamp moved back, as if it had last been used IDLE_MINUTES ago but a few seconds, and every cached
+    // principal dropped (a sign-in moves the authority version), so that it is read again with that stamp.
+    const deadline = Date.now() + IDLE_GRACE_MS;
+    await sessions.update({ id: session.id }, { lastSeenAt: new Date(deadline - IDLE_MINUTES * 60_000) });
+    await signedInUser(a);
+    await me().expect(200);
+    // From memory now ...
+    expect((await statementsOf(a, () => me().expect(200))).filter(readsCredentials)).toEqual([]);
+    // ... but not past its idle deadline, though nothing has dropped the cache since.
+    await sleep(deadline - Date.now() + 100);
+    const refused = await me();
+    expect(expectError(refused, 401, 'unauthorised').title).toMatch(/without use/);
+    expect(await sessions.existsBy({ id: session.id })).toBe(false);
   });
 
   it('ends the sessions of a user whose password an administrator set, on both instances', async () => {
@@ -243,6 +296,20 @@ describe.each(TEST_DATABASES)('principal cache on %s, two instances on one datab
     }
     expect(seen).not.toBeNull();
     const again = await statementsOf(a, () => a.http().get('/api/v1/users').set(bearer(account.token)).expect(200));
+    expect(again.filter((statement) => /^UPDATE/.test(statement))).toEqual([]);
+  });
+
+  it('stamps a session as used off the request, and at most once in a tenth of the idle timeout', async () => {
+    const user = await signedInUser(a);
+    // The stamps are written after the answer: give them a moment to land among the recorded statements.
+    const use = () => async () => {
+      await a.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
+      await sleep(200);
+    };
+    const first = await statementsOf(a, use());
+    expect(first.filter((statement) => /^UPDATE "sessions"/.test(statement))).toHaveLength(1);
+    expect(first.filter((statement) => /^UPDATE "users"/.test(statement))).toHaveLength(1);
+    const again = await statementsOf(a, use());
     expect(again.filter((statement) => /^UPDATE/.test(statement))).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { generateSecret, hashSecret } from '../src/auth/tokens.js';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { postgresMigrations } from '../src/database/migrations/postgres/postgres-migrations.js';
 import { sqliteMigrations } from '../src/database/migrations/sqlite/sqlite-migrations.js';
@@ -33,7 +34,8 @@ describe.each(TEST_DATABASES)('schema and persistence (%s)', (kind) => {
     const first = await new DataSource({ ...options, migrations: all.slice(0, 1) }).initialize();
     await first.runMigrations();
     // As TypeORM writes a Date column on each database.
-    const now = kind === 'sqlite' ? new Date().toISOString().replace('T', ' ').replace('Z', '') : new Date();
+    const asStored = (date: Date) => (kind === 'sqlite' ? date.toISOString().replace('T', ' ').replace('Z', '') : date);
+    const now = asStored(new Date());
     await first.query(
       sql('INSERT INTO users (id, name, name_key, display_name, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6)'),
       ['11111111-1111-4111-8111-111111111111', 'Old', 'old', 'Old', '{}', now],
@@ -46,7 +48,21 @@ describe.each(TEST_DATABASES)('schema and persistence (%s)', (kind) => {
       '11111111-1111-4111-8111-111111111111',
       '22222222-2222-4222-8222-222222222222',
     ]);
+    // A session signed in three hours ago (longer than the idle timeout), still within its lifetime.
+    const cookie = generateSecret();
+    const signedIn = new Date(Date.now() - 3 * 3_600_000);
+    await first.query(
+      sql('INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)'),
+      [
+        '33333333-3333-4333-8333-333333333333',
+        '11111111-1111-4111-8111-111111111111',
+        hashSecret(cookie),
+        asStored(signedIn),
+        asStored(new Date(Date.now() + 3_600_000)),
+      ],
+    );
     await first.destroy();
+    const upgradedFrom = Date.now() - 1000;
 
     const app = await createTestApp(kind, { database });
     try {
@@ -59,6 +75,19 @@ describe.each(TEST_DATABASES)('schema and persistence (%s)', (kind) => {
         user_count: 1,
         users: [expect.objectContaining({ name: 'Old' })],
       });
+      // The session counts as used at the upgrade: it keeps working, and shows no address or agent (not recorded).
+      const sessions = await app.http().get('/api/v1/users/me/sessions').set('Cookie', `session_id=${cookie}`);
+      expect(sessions.status).toBe(200);
+      expect(sessions.body.items).toEqual([
+        expect.objectContaining({
+          id: '33333333-3333-4333-8333-333333333333',
+          created_at: signedIn.toISOString(),
+          client_address: null,
+          user_agent: null,
+          current: true,
+        }),
+      ]);
+      expect(Date.parse(sessions.body.items[0].last_seen_at as string)).toBeGreaterThan(upgradedFrom);
     } finally {
       await app.close();
     }

@@ -12,6 +12,8 @@ export const IAM_ACTIONS = [
   'iam:SetUserGroups',
   'iam:SetUserPassword',
   'iam:UnlockUser',
+  'iam:ListUserSessions',
+  'iam:EndUserSessions',
   'iam:ListGroups',
   'iam:CreateGroup',
   'iam:GetGroup',

@@ -7,7 +7,11 @@ import { LastSeenService } from './last-seen.service.js';
 import type { CompiledPolicy } from './policy.js';
 import type { Principal } from './principal.js';
 
-/** What a credential check found: the principal, and until when the credential is good (null: no expiry). */
+/**
+ * What a credential check found: the principal, and until when the credential is good (null: no expiry). For a
+ * session, the sooner of its expiry and its idle deadline (counted from its last stamp): a cached entry is never
+ * used past either.
+ */
 export interface Authenticated {
   principal: Principal;
   expiresAt: Date | null;
@@ -37,7 +41,9 @@ const MAX_ENTRY_AGE_MS = 60_000;
  * An entry is good only for the authority generation it was loaded in (AuthorityVersionService): every write that
  * may change who may do what ends the generation on this instance at once, and on the others within a fraction of a
  * second; while the counter cannot be read, nothing is answered from memory. Expired sessions and tokens are refused
- * from memory too. Only successful checks are remembered: a wrong credential is looked up (and counted) every time.
+ * from memory too, and so is a session past its idle deadline as last read: it is looked up again, and then good
+ * only if it was stamped as used meanwhile (LastSeenService). Only successful checks are remembered: a wrong
+ * credential is looked up (and counted) every time.
  */
 @Injectable()
 export class PrincipalCache {

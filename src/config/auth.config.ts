@@ -7,7 +7,10 @@ export interface AuthConfig {
   bootstrapToken?: string;
   /** Principal names (users or service accounts) with administrator rights, lower-cased. */
   administrators: string[];
+  /** Absolute lifetime of a session. */
   sessionTtlMinutes: number;
+  /** A session not used for this long is refused (and removed). */
+  sessionIdleMinutes: number;
   sessionCookieName: string;
   sessionCookieSecure: boolean;
   sessionCookieSameSite: 'strict' | 'lax';
@@ -42,6 +45,7 @@ export const authConfig = registerAs('auth', (): AuthConfig => {
       .map((name) => name.trim().toLowerCase())
       .filter((name) => name.length > 0),
     sessionTtlMinutes: env.IAM_SESSION_TTL_MINUTES,
+    sessionIdleMinutes: env.IAM_SESSION_IDLE_MINUTES,
     sessionCookieName: DEFAULT_SESSION_COOKIE,
     sessionCookieSecure: env.IAM_SESSION_COOKIE_SECURE,
     sessionCookieSameSite: 'lax',

@@ -5,6 +5,7 @@ describe('validateEnvironment', () => {
     expect(validateEnvironment({})).toMatchObject({
       PORT: 3000,
       IAM_SESSION_TTL_MINUTES: 1440,
+      IAM_SESSION_IDLE_MINUTES: 60,
       IAM_SESSION_COOKIE_SECURE: true,
       BODY_LIMIT: '100kb',
       LOG_LEVEL: 'info',
@@ -25,6 +26,7 @@ describe('validateEnvironment', () => {
         IAM_BOOTSTRAP_TOKEN: 'short',
         IAM_SESSION_COOKIE_SECURE: 'maybe',
         IAM_SA_TOKEN_MAX_TTL_DAYS: '0',
+        IAM_SESSION_IDLE_MINUTES: '0',
       });
     expect(attempt).toThrow(ConfigurationError);
     try {
@@ -37,6 +39,7 @@ describe('validateEnvironment', () => {
         'IAM_BOOTSTRAP_TOKEN',
         'IAM_SESSION_COOKIE_SECURE',
         'IAM_SA_TOKEN_MAX_TTL_DAYS',
+        'IAM_SESSION_IDLE_MINUTES',
       ]) {
         expect(message).toContain(`- ${name}:`);
       }

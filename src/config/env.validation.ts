@@ -93,6 +93,10 @@ export class EnvironmentVariables {
   @IntegerBetween(1, 60 * 24 * 365)
   IAM_SESSION_TTL_MINUTES = 60 * 24;
 
+  /** A session not used for this long is refused and removed (besides its absolute lifetime above). */
+  @IntegerBetween(1, 60 * 24 * 365)
+  IAM_SESSION_IDLE_MINUTES = 60;
+
   @Transform(toBoolean)
   @IsBoolean()
   IAM_SESSION_COOKIE_SECURE = true;

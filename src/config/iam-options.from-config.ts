@@ -21,6 +21,7 @@ export function iamOptionsFromConfig(app: AppConfig, auth: AuthConfig, database:
     administrators: auth.administrators,
     session: {
       ttlMinutes: auth.sessionTtlMinutes,
+      idleMinutes: auth.sessionIdleMinutes,
       cookieName: auth.sessionCookieName,
       cookieSecure: auth.sessionCookieSecure,
       cookieSameSite: auth.sessionCookieSameSite,

@@ -104,6 +104,11 @@ const OPERATION_IDS: Record<string, string> = {
   'LoginController.login': 'login',
   'SessionsController.logout': 'logout',
   'SessionsController.endAll': 'endOwnSessions',
+  'SessionsController.listOwn': 'listOwnSessions',
+  'SessionsController.endOwn': 'endOwnSession',
+  'SessionsController.listOfUser': 'listUserSessions',
+  'SessionsController.endAllOfUser': 'endUserSessions',
+  'SessionsController.endOneOfUser': 'endUserSession',
   'PasswordsController.changeOwn': 'changeOwnPassword',
   'PasswordsController.set': 'setUserPassword',
   'SettingsController.get': 'getOwnSettings',
@@ -198,6 +203,12 @@ function finishDocument(document: OpenAPIObject, prefix: string): OpenAPIObject 
 function describePathParameters({ path, op, noun }: OperationContext): void {
   for (const parameter of (op.parameters ?? []) as ParameterObject[]) {
     if (parameter.in !== 'path') {
+      continue;
+    }
+    if (parameter.name === 'id') {
+      // Session routes: SessionIdPipe.
+      parameter.description ??= 'The session id: `id` in the list of sessions (a UUID; never the cookie).';
+      parameter.schema = { type: 'string', format: 'uuid' };
       continue;
     }
     parameter.description ??=
@@ -309,6 +320,7 @@ function shared(
 
 const NUL_IN_PATH =
   'Path parameter name contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored';
+const INVALID_SESSION_ID = 'id must be a session id: a UUID from the list of sessions';
 
 /** Realistic bodies of `status` for the operation, as ApiExceptionFilter writes them. */
 function errorExamples(status: number, { op, noun, method, path }: OperationContext): Record<string, Example> {
@@ -341,6 +353,13 @@ function errorExamples(status: number, { op, noun, method, path }: OperationCont
                   invalid_fields: [{ name: 'name', error: 'invalid_value', title: NUL_IN_PATH }],
                 },
               ),
+            }
+          : {}),
+        ...(path.includes('{id}')
+          ? {
+              session_id: shared('InvalidSessionId', 'An id that is not a session id', 400, INVALID_SESSION_ID, {
+                invalid_fields: [{ name: 'id', error: 'invalid_format', title: INVALID_SESSION_ID }],
+              }),
             }
           : {}),
       };
@@ -390,7 +409,26 @@ function errorExamples(status: number, { op, noun, method, path }: OperationCont
       };
     case 404:
       return {
-        not_found: shared(`${pascal(noun)}NotFound`, `No such ${noun}`, 404, `${capitalise(noun)} "alice" not found`),
+        ...(path.includes('{name}') || !path.includes('{id}')
+          ? {
+              not_found: shared(
+                `${pascal(noun)}NotFound`,
+                `No such ${noun}`,
+                404,
+                `${capitalise(noun)} "alice" not found`,
+              ),
+            }
+          : {}),
+        ...(path.includes('{id}')
+          ? {
+              session_not_found: shared(
+                'SessionNotFound',
+                'Not one of the user’s sessions (or already ended)',
+                404,
+                'Session not found',
+              ),
+            }
+          : {}),
       };
     case 409:
       return {

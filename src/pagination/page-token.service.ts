@@ -9,7 +9,7 @@ import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 import { IamKey } from './entities/iam-key.entity.js';
 
 /** The lists that page. A token from one is refused by the others. */
-export type ListName = 'users' | 'groups' | 'roles' | 'service-accounts';
+export type ListName = 'users' | 'groups' | 'roles' | 'service-accounts' | 'sessions';
 
 /** The filters a list was asked for: a token is valid only with the same ones. */
 export interface ListFilters {

@@ -34,9 +34,10 @@ export class LoginController {
   @ApiOperation({
     summary: 'Sign in with a user name and password',
     description:
-      'Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax). Rate-limited per client address and per ' +
-      'user name; after IAM_LOCKOUT_THRESHOLD wrong passwords the account is locked for IAM_LOCKOUT_MINUTES ' +
-      '(answered like a wrong password).',
+      'Public. Sets the `session_id` cookie (HttpOnly, SameSite=Lax); the session keeps the client address and ' +
+      'user agent, for the session list. Ends the session of the cookie it was sent with, if any. Rate-limited ' +
+      'per client address and per user name; after IAM_LOCKOUT_THRESHOLD wrong passwords the account is locked ' +
+      'for IAM_LOCKOUT_MINUTES (answered like a wrong password).',
   })
   @RateLimit('login-address', 'login-user')
   @ApiOkResponse({
@@ -65,7 +66,8 @@ export class LoginController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<UserDto> {
     const presented = presentedSessionId(req, this.config);
-    const session = await this.sessions.login(dto.username, dto.password, clientAddress, presented);
+    const client = { address: clientAddress, userAgent: req.headers['user-agent'] };
+    const session = await this.sessions.login(dto.username, dto.password, client, presented);
     res.cookie(this.config.sessionCookieName, session.sessionId, sessionCookieOptions(this.config, session.expiresAt));
     return session.user;
   }

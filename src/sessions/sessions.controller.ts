@@ -1,11 +1,15 @@
-import { Delete, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
-import { ApiNoContentResponse } from '@nestjs/swagger';
+import { Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, SelfService } from '../auth/access.decorators.js';
+import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import type { AuthConfig } from '../config/auth.config.js';
 import { IAM_AUTH_CONFIG } from '../iam.options.js';
+import { SessionListQueryDto } from './dto/session-list-query.dto.js';
+import { SessionListDto } from './dto/session-response.dto.js';
 import { DEFAULT_SESSION_COOKIE, sessionCookieOptions } from './session-cookie.js';
+import { SessionIdPipe } from './session-id.pipe.js';
 import { SessionsService } from './sessions.service.js';
 import { IamController } from '../auth/iam-controller.decorator.js';
 
@@ -19,8 +23,16 @@ const CLEARS_COOKIE = {
   },
 };
 
+const INVALID_PAGE = {
+  description: 'Invalid limit or page_token (altered, or issued for another list or another user)',
+  type: ErrorResponseDto,
+};
+
+const USER = { from: 'param', kind: 'user', param: 'name' } as const;
+
 // Cookies are set with @Res({ passthrough: true }): Nest still serialises the return value and runs
-// interceptors and filters as usual.
+// interceptors and filters as usual. The `users/me/…` routes are declared before `users/:name/…`, so that "me" is
+// never taken for a user name.
 @IamController('', 'sessions')
 export class SessionsController {
   constructor(
@@ -39,6 +51,13 @@ export class SessionsController {
     res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
   }
 
+  @Get('users/me/sessions')
+  @SelfService("The signed-in user's sessions, newest first; `current` marks this one")
+  @ApiBadRequestResponse(INVALID_PAGE)
+  listOwn(@CurrentPrincipal() principal: Principal, @Query() query: SessionListQueryDto): Promise<SessionListDto> {
+    return this.sessions.listOwn(principal, query);
+  }
+
   @Delete('users/me/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService('End every session of the signed-in user, this one included, and clear the cookie')
@@ -46,5 +65,60 @@ export class SessionsController {
   async endAll(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.sessions.endAll(principal.id);
     res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
+  }
+
+  @Delete('users/me/sessions/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @SelfService('End one session of the signed-in user (the cookie is cleared when it is this one)')
+  @ApiNoContentResponse({ description: 'Ended; when it was this session, the cookie is cleared too' })
+  @ApiNotFoundResponse({ description: 'Not one of your sessions (or already ended)', type: ErrorResponseDto })
+  async endOwn(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', SessionIdPipe) id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
+    await this.sessions.endOwn(principal, id);
+    if (id === principal.sessionId) {
+      res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
+    }
+  }
+
+  @Get('users/:name/sessions')
+  @RequirePermission(
+    "A user's sessions, newest first (an administrator's for administrators only; anyone else's for callers " +
+      'holding everything that user holds)',
+    'iam:ListUserSessions',
+    USER,
+  )
+  @ApiBadRequestResponse(INVALID_PAGE)
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  listOfUser(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Query() query: SessionListQueryDto,
+  ): Promise<SessionListDto> {
+    return this.sessions.listOf(principal, name, query);
+  }
+
+  @Delete('users/:name/sessions')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission('End every session of a user (the same rule as for listing them)', 'iam:EndUserSessions', USER)
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  endAllOfUser(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<void> {
+    return this.sessions.endOf(principal, name);
+  }
+
+  @Delete('users/:name/sessions/:id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermission('End one session of a user (the same rule as for listing them)', 'iam:EndUserSessions', USER)
+  @ApiNoContentResponse({ description: 'Ended' })
+  @ApiNotFoundResponse({ description: 'No such user, or not one of their sessions', type: ErrorResponseDto })
+  endOneOfUser(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Param('id', SessionIdPipe) id: string,
+  ): Promise<void> {
+    return this.sessions.endOf(principal, name, id);
   }
 }

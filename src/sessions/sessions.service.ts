@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, LessThan, Not, Repository } from 'typeorm';
+import { type EntityManager, LessThan, LessThanOrEqual, Not, Repository } from 'typeorm';
 import { AdministratorsService } from '../auth/administrators.service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import type { Authenticated } from '../auth/principal-cache.js';
 import type { Principal } from '../auth/principal.js';
 import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
+import { DEFAULT_LIST_LIMIT } from '../common/dto/list-query.dto.js';
 import type { AuthConfig } from '../config/auth.config.js';
 import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { TransactionService } from '../database/transaction.service.js';
+import { listBody, PageTokenService } from '../pagination/page-token.service.js';
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
 import { userKeyOf, UsersService } from '../users/users.service.js';
-import { Session } from './entities/session.entity.js';
+import type { SessionListQueryDto } from './dto/session-list-query.dto.js';
+import { type SessionListDto, toSessionDto } from './dto/session-response.dto.js';
+import { CLIENT_ADDRESS_MAX_LENGTH, Session, USER_AGENT_MAX_LENGTH } from './entities/session.entity.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 /** A session id as we issue it: 32 random bytes, base64url. Anything else is rejected unseen. */
@@ -30,6 +34,24 @@ const incorrectCurrentPassword = () =>
 
 /** Whether sign-in and password change are refused for now (IAM_LOCKOUT_THRESHOLD wrong passwords). */
 const isLocked = (user: Pick<User, 'lockedUntil'>, now: Date) => user.lockedUntil !== null && user.lockedUntil > now;
+
+/** The answer to an id that is not one of the user's sessions (another user's included: nothing tells them apart). */
+const sessionNotFound = () => ApiError.notFound('Session not found');
+
+/**
+ * What is kept of a request header (the user agent, the client address): control characters dropped, cut to `max`
+ * characters (code points, as the database counts them); null when nothing is left.
+ */
+function keptHeaderText(value: string | undefined, max: number): string | null {
+  const kept = [...(value ?? '').replace(/[\p{Cc}\p{Cs}]/gu, '')].slice(0, max).join('');
+  return kept.length > 0 ? kept : null;
+}
+
+/** Where a sign-in came from, kept with its session for the session list. */
+export interface SignInClient {
+  address?: string;
+  userAgent?: string;
+}
 
 export interface NewSession {
   sessionId: string;
@@ -48,11 +70,19 @@ export class SessionsService implements OnApplicationBootstrap {
     private readonly hasher: PasswordHasher,
     private readonly tx: TransactionService,
     private readonly failures: CredentialFailuresService,
+    private readonly pages: PageTokenService,
   ) {}
 
-  /** Expired sessions are refused anyway; this keeps the table from growing without bound. */
+  /** Expired and idle sessions are refused anyway; this keeps the table from growing without bound. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(new Date()) }));
+    const now = new Date();
+    await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(now) }));
+    await this.tx.write((em) => em.delete(Session, { lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) }));
+  }
+
+  /** Sessions last used at or before this are idle (refused): IAM_SESSION_IDLE_MINUTES before `now`. */
+  private idleCutoff(now: Date): Date {
+    return new Date(now.getTime() - this.config.sessionIdleMinutes * 60_000);
   }
 
   /**
@@ -63,9 +93,11 @@ export class SessionsService implements OnApplicationBootstrap {
    * success forgets the account's failures. The session is made only if the password checked is still the
    * user's: one set while it was being checked ends every session, and this one must not slip in after.
    * The session the caller presented (`presented`, its cookie), whoever's it is, ends with the new one's
-   * start: a sign-in never leaves a session behind.
+   * start: a sign-in never leaves a session behind. The new session keeps the client's address and user agent
+   * (cut to their columns' lengths) for the session list.
    */
-  async login(username: string, password: string, clientAddress?: string, presented?: string): Promise<NewSession> {
+  async login(username: string, password: string, client: SignInClient = {}, presented?: string): Promise<NewSession> {
+    const clientAddress = client.address;
     await this.failures.assertNotBlocked(clientAddress);
     const user = await this.users.findOne({
       where: { nameKey: await userKeyOf(this.users.manager, username) },
@@ -93,6 +125,7 @@ export class SessionsService implements OnApplicationBootstrap {
         throw invalidLogin();
       }
       await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
+      await em.delete(Session, { userId: user.id, lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) });
       if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
         await em.delete(Session, { tokenHash: hashSecret(presented) });
       }
@@ -102,13 +135,20 @@ export class SessionsService implements OnApplicationBootstrap {
         tokenHash: hashSecret(sessionId),
         createdAt: now,
         expiresAt,
+        lastSeenAt: now,
+        clientAddress: keptHeaderText(clientAddress, CLIENT_ADDRESS_MAX_LENGTH),
+        userAgent: keptHeaderText(client.userAgent, USER_AGENT_MAX_LENGTH),
       });
       await em.update(User, { id: user.id }, { lastSeenAt: now, failedLogins: 0, failedLoginsSince: null });
     });
     return { sessionId, expiresAt, user: await this.usersService.getById(user.id) };
   }
 
-  /** The principal behind a session cookie, and the session's expiry; 401 when unknown, ended or expired. */
+  /**
+   * The principal behind a session cookie, and until when it is good: the session's expiry, or its idle deadline
+   * (IAM_SESSION_IDLE_MINUTES after its last stamp) when sooner, so that PrincipalCache never answers for it past
+   * either. 401 when unknown, ended, expired or idle; an expired or idle session is removed.
+   */
   async authenticate(sessionId: string): Promise<Authenticated> {
     if (!SESSION_ID_FORMAT.test(sessionId)) {
       throw ApiError.unauthorised('Invalid session');
@@ -116,7 +156,14 @@ export class SessionsService implements OnApplicationBootstrap {
     const digest = hashSecret(sessionId);
     const session = await this.sessions.findOne({
       where: { tokenHash: digest },
-      select: { id: true, userId: true, tokenHash: true, expiresAt: true, user: { id: true, name: true } },
+      select: {
+        id: true,
+        userId: true,
+        tokenHash: true,
+        expiresAt: true,
+        lastSeenAt: true,
+        user: { id: true, name: true },
+      },
       relations: { user: true },
     });
     if (!session || !digestsEqual(session.tokenHash, digest)) {
@@ -128,6 +175,17 @@ export class SessionsService implements OnApplicationBootstrap {
       await this.tx.write((em) => em.delete(Session, { id: session.id }));
       throw ApiError.unauthorised('Session expired: sign in again');
     }
+    const idleCutoff = this.idleCutoff(now);
+    if (session.lastSeenAt <= idleCutoff) {
+      // Removing it changes no one's authority: every instance's cached deadline comes from a stamp read from this
+      // row, and stamps only move forward, so every instance refuses it too; unless a fresher stamp has landed since
+      // this read (another instance's use), and then the row is kept.
+      await this.tx.write((em) => em.delete(Session, { id: session.id, lastSeenAt: LessThanOrEqual(idleCutoff) }));
+      throw ApiError.unauthorised(
+        `Session ended after ${this.config.sessionIdleMinutes} minutes without use: sign in again`,
+      );
+    }
+    const idleDeadline = new Date(session.lastSeenAt.getTime() + this.config.sessionIdleMinutes * 60_000);
     return {
       principal: {
         kind: 'user',
@@ -136,16 +194,123 @@ export class SessionsService implements OnApplicationBootstrap {
         isAdmin: this.administrators.isAdministrator(session.user.name),
         sessionId: session.id,
       },
-      expiresAt: session.expiresAt,
+      expiresAt: idleDeadline < session.expiresAt ? idleDeadline : session.expiresAt,
     };
   }
 
+  /** Ends the session (POST /logout): at once on this instance, within a second on the others. */
   async end(sessionId: string): Promise<void> {
     await this.tx.run((em) => em.delete(Session, { id: sessionId }));
   }
 
   async endAll(userId: string): Promise<void> {
     await this.tx.run((em) => em.delete(Session, { userId }));
+  }
+
+  /** A page of the caller's own live sessions, newest first; `current` marks the one this request came with. */
+  listOwn(principal: Principal, query: SessionListQueryDto): Promise<SessionListDto> {
+    return this.page(principal, principal.id, query);
+  }
+
+  /** Ends one of the caller's own sessions; 404 for an id that is not one of theirs (whoever's it is). */
+  async endOwn(principal: Principal, id: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      const { affected } = await em.delete(Session, { id, userId: principal.id });
+      if (!affected) {
+        throw sessionNotFound(); // rolled back: a 404 moves nothing, the authority version included
+      }
+    });
+  }
+
+  /**
+   * A page of the live sessions of the user `name` (iam:ListUserSessions, checked by the route): an administrator's
+   * only for administrators, anyone else's only for callers holding everything that user holds (where they sign in
+   * from is theirs to show only to those who could act as them).
+   */
+  async listOf(principal: Principal, name: string, query: SessionListQueryDto): Promise<SessionListDto> {
+    const user = await this.usersService.findEntityOrFail(name);
+    await this.usersService.assertMayActOn(principal, user, 'iam:ListUserSessions');
+    return this.page(principal, user.id, query);
+  }
+
+  /**
+   * Ends the sessions of the user `name`, or the one session `id` of theirs (iam:EndUserSessions, checked by the
+   * route; "only what you hold" here, under the user's row lock as for setPassword). 404 for an unknown user, or an
+   * id that is not one of that user's sessions.
+   */
+  async endOf(principal: Principal, name: string, id?: string): Promise<void> {
+    const user = await this.usersService.findEntityOrFail(name);
+    // Checked before the transaction (a refusal costs no lock), and again under the lock: rights may have changed.
+    await this.usersService.assertMayActOn(principal, user, 'iam:EndUserSessions');
+    await this.tx.run(async (em) => {
+      if (!(await em.findOne(User, { where: { id: user.id }, select: { id: true }, lock: this.tx.rowLock }))) {
+        throw ApiError.notFound(`User "${name}" not found`);
+      }
+      await this.usersService.assertMayActOn(principal, user, 'iam:EndUserSessions', em);
+      const { affected } = await em.delete(Session, id === undefined ? { userId: user.id } : { userId: user.id, id });
+      if (id !== undefined && !affected) {
+        throw sessionNotFound();
+      }
+    });
+  }
+
+  /**
+   * A page of the user's live sessions (neither expired nor idle), newest first (created_at, then id, descending),
+   * after the page token's key (keyset, as the other lists): limit + 1 rows in one statement, which reads only that
+   * user's sessions (by their index), whatever the table's size.
+   */
+  private async page(viewer: Principal, userId: string, query: SessionListQueryDto): Promise<SessionListDto> {
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    const now = new Date();
+    const select = this.sessions
+      .createQueryBuilder('s')
+      .where('s.userId = :userId', { userId })
+      .andWhere('s.expiresAt > :now', { now })
+      .andWhere('s.lastSeenAt > :idleCutoff', { idleCutoff: this.idleCutoff(now) });
+    if (query.page_token !== undefined) {
+      const after = await this.readPageToken(userId, query.page_token);
+      select.andWhere('(s.createdAt < :afterCreated OR (s.createdAt = :afterCreated AND s.id < :afterId))', {
+        afterCreated: after.createdAt,
+        afterId: after.id,
+      });
+    }
+    const rows = await select
+      .orderBy('s.createdAt', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(limit + 1)
+      .getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextPageToken =
+      rows.length > limit
+        ? await this.pages.issue('sessions', {}, JSON.stringify([userId, last.createdAt.toISOString(), last.id]))
+        : undefined;
+    return listBody(
+      items.map((session) => toSessionDto(session, viewer.sessionId)),
+      { rows: items, nextPageToken },
+    );
+  }
+
+  /** The position a page token of the sessions of `userId` carries; a 400 naming `page_token` otherwise. */
+  private async readPageToken(userId: string, token: string): Promise<{ createdAt: Date; id: string }> {
+    const key: unknown = JSON.parse(await this.pages.read('sessions', {}, token));
+    const [owner, createdAt, id] = Array.isArray(key) ? (key as unknown[]) : [];
+    const at = typeof createdAt === 'string' ? new Date(createdAt) : new Date(Number.NaN);
+    if (typeof owner !== 'string' || typeof id !== 'string' || Number.isNaN(at.getTime())) {
+      throw ApiError.invalidField(
+        'page_token',
+        'invalid_value',
+        'page_token has an unknown format; start again without it',
+      );
+    }
+    if (owner !== userId) {
+      throw ApiError.invalidField(
+        'page_token',
+        'invalid_value',
+        "page_token was issued for another user's sessions; start again without it",
+      );
+    }
+    return { createdAt: at, id };
   }
 
   /**

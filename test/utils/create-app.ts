@@ -97,6 +97,7 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
       bootstrapToken: ADMIN_TOKEN,
       administrators: [],
       sessionTtlMinutes: 60,
+      sessionIdleMinutes: 60,
       sessionCookieName: 'session_id',
       sessionCookieSecure: true,
       sessionCookieSameSite: 'lax',
