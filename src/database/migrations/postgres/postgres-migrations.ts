@@ -4,6 +4,7 @@ import { AccountLockout1795975615255 } from './1795975615255-AccountLockout.js';
 import { BootstrapTokenFlag1795975828043 } from './1795975828043-BootstrapTokenFlag.js';
 import { AuthorityVersion1795995200000 } from './1795995200000-AuthorityVersion.js';
 import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
+import { AuditEvents1796200000000 } from './1796200000000-AuditEvents.js';
 
 /** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
 export const postgresMigrations = [
@@ -13,4 +14,5 @@ export const postgresMigrations = [
   BootstrapTokenFlag1795975828043,
   AuthorityVersion1795995200000,
   IamKeys1796100000000,
+  AuditEvents1796200000000,
 ];

@@ -4,6 +4,7 @@ import { AccountLockout1795975594735 } from './1795975594735-AccountLockout.js';
 import { BootstrapTokenFlag1795975799735 } from './1795975799735-BootstrapTokenFlag.js';
 import { AuthorityVersion1795995200000 } from './1795995200000-AuthorityVersion.js';
 import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
+import { AuditEvents1796200000000 } from './1796200000000-AuditEvents.js';
 
 /** SQLite migrations, oldest first. Generate new ones with `npm run migration:generate:sqlite`. */
 export const sqliteMigrations = [
@@ -13,4 +14,5 @@ export const sqliteMigrations = [
   BootstrapTokenFlag1795975799735,
   AuthorityVersion1795995200000,
   IamKeys1796100000000,
+  AuditEvents1796200000000,
 ];
