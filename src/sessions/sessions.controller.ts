@@ -1,6 +1,7 @@
 import { Delete, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
 import { ApiNoContentResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { AuditedAs } from '../audit/audit-route.js';
 import { CurrentPrincipal, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuthConfig } from '../config/auth.config.js';
@@ -31,20 +32,20 @@ export class SessionsController {
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService('End the current session and clear the cookie')
+  @AuditedAs('iam:Logout', { from: 'self' })
   @ApiNoContentResponse(CLEARS_COOKIE)
   async logout(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): Promise<void> {
-    if (principal.sessionId) {
-      await this.sessions.end(principal.sessionId);
-    }
+    await this.sessions.end(principal);
     res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
   }
 
   @Delete('users/me/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService('End every session of the signed-in user, this one included, and clear the cookie')
+  @AuditedAs('iam:EndUserSessions', { from: 'self' })
   @ApiNoContentResponse(CLEARS_COOKIE)
   async endAll(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): Promise<void> {
-    await this.sessions.endAll(principal.id);
+    await this.sessions.endAll(principal);
     res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
   }
 }
