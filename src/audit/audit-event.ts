@@ -38,7 +38,10 @@ export interface AuditEventInput {
   /** Why it failed (a code: `invalid_credentials`) or was denied (the 403's title). */
   reason?: string;
   changes?: AuditChanges;
-  /** Default: the request's principal (anonymous without one). */
+  /**
+   * Who acted; `null` for nobody authenticated. The services pass the principal they act for, so that an event is
+   * right outside an HTTP request too (a command line); by default the request's principal.
+   */
   actor?: AuditActor;
 }
 

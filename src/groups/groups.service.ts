@@ -184,6 +184,7 @@ export class GroupsService {
         await this.bindRoles(em, group, roles);
         await this.addMembers(em, group, members);
         await this.audit.record(em, {
+          actor: principal,
           action: 'iam:CreateGroup',
           target: auditTarget('group', group.name),
           changes: created({
@@ -268,6 +269,7 @@ export class GroupsService {
         await this.bindRoles(em, group, roles);
       }
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UpdateGroup',
         target: auditTarget('group', group.name),
         changes: {
@@ -306,6 +308,7 @@ export class GroupsService {
       }
       await em.delete(Group, { id: group.id });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:DeleteGroup',
         target: auditTarget('group', group.name),
         changes: {

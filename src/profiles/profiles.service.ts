@@ -40,6 +40,7 @@ export class ProfilesService {
       }
       await em.save(Profile, profile);
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UpdateUserProfile',
         target: userTarget(user),
         changes: changesOf(before, { full_name: profile.fullName, email_address: profile.emailAddress }),

@@ -96,6 +96,7 @@ export class RolesService {
       await this.tx.runKeepingAuthority(async (em) => {
         await em.insert(Role, role);
         await this.audit.record(em, {
+          actor: principal,
           action: 'iam:CreateRole',
           target: auditTarget('role', role.name),
           changes: created({
@@ -134,6 +135,7 @@ export class RolesService {
       role.metadata = patchMetadata(role.metadata, dto.metadata);
       await em.save(Role, role);
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UpdateRole',
         target: auditTarget('role', role.name),
         changes: changesOf(before, auditedFields(role)),
@@ -154,6 +156,7 @@ export class RolesService {
       await this.authorization.assertMayGrant(principal, role);
       await em.update(Role, { id: role.id }, { policy: role.policy });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UpdateRole',
         target: auditTarget('role', role.name),
         changes: changesOf({ policy: before }, { policy: role.policy }),
@@ -169,6 +172,7 @@ export class RolesService {
       await this.authorization.assertMayUnbind(principal, [role]);
       await em.delete(Role, { id: role.id });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:DeleteRole',
         target: auditTarget('role', role.name),
         changes: deleted({ name: role.name, ...auditedFields(role) }),

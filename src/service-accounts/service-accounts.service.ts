@@ -165,6 +165,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         await assertPrincipalNameFree(em, dto.name);
         await em.insert(ServiceAccount, account);
         await this.audit.record(em, {
+          actor: principal,
           action: 'iam:CreateServiceAccount',
           target: auditTarget('service-account', account.name),
           changes: {
@@ -206,6 +207,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         await em.update(ServiceAccount, { id: account.id }, changes);
       }
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UpdateServiceAccount',
         target: auditTarget('service-account', account.name),
         changes: changesOf(
@@ -224,6 +226,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       await this.assertMayActOn(principal, account, 'iam:DeleteServiceAccount', em);
       await em.delete(ServiceAccount, { id: account.id });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:DeleteServiceAccount',
         target: auditTarget('service-account', account.name),
         changes: deleted({
@@ -249,6 +252,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         { tokenHash: hashSecret(token), tokenExpiresAt: expiresAt, tokenFromBootstrap: false },
       );
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:RenewServiceAccountToken',
         target: auditTarget('service-account', account.name),
         changes: {
@@ -286,6 +290,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         dto,
       );
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:SetServiceAccountGroups',
         target: auditTarget('service-account', nameKey(name)),
         changes: groups,

@@ -170,7 +170,11 @@ export class SessionsService implements OnApplicationBootstrap {
       if (principal.sessionId) {
         await em.delete(Session, { id: principal.sessionId });
       }
-      await this.audit.record(em, { action: 'iam:Logout', target: auditTarget('user', principal.name) });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:Logout',
+        target: auditTarget('user', principal.name),
+      });
     });
   }
 
@@ -179,6 +183,7 @@ export class SessionsService implements OnApplicationBootstrap {
     await this.tx.run(async (em) => {
       const ended = await em.delete(Session, { userId: principal.id });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:EndUserSessions',
         target: auditTarget('user', principal.name),
         changes: { sessions: { before: ended.affected ?? null, after: 0 } },
@@ -203,6 +208,7 @@ export class SessionsService implements OnApplicationBootstrap {
       await em.update(User, { id: user.id }, { passwordHash: hash });
       await em.delete(Session, { userId: user.id });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:SetUserPassword',
         target: userTarget(user),
         changes: { password: secretChanged() },
@@ -231,7 +237,7 @@ export class SessionsService implements OnApplicationBootstrap {
     }
     const target = auditTarget('user', principal.name);
     const failed = (reason: string) =>
-      this.audit.recordAlone({ action: 'iam:ChangePassword', target, outcome: 'failed', reason });
+      this.audit.recordAlone({ actor: principal, action: 'iam:ChangePassword', target, outcome: 'failed', reason });
     if (isLocked(user, new Date())) {
       await this.hasher.verify(null, currentPassword); // as long as a real check (see login)
       await this.failures.recordFailure(clientAddress);
@@ -257,7 +263,12 @@ export class SessionsService implements OnApplicationBootstrap {
           Session,
           principal.sessionId ? { userId: user.id, id: Not(principal.sessionId) } : { userId: user.id },
         );
-        await this.audit.record(em, { action: 'iam:ChangePassword', target, changes: { password: secretChanged() } });
+        await this.audit.record(em, {
+          actor: principal,
+          action: 'iam:ChangePassword',
+          target,
+          changes: { password: secretChanged() },
+        });
       })
       .catch(async (error: unknown) => {
         if (error === changedMeanwhile) {

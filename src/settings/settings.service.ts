@@ -48,6 +48,7 @@ export class SettingsService {
         ['userId'],
       );
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UpdateUserSettings',
         target: auditTarget('user', principal.name),
         changes: changesOf({ ...current }, { ...next }),

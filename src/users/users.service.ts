@@ -203,6 +203,7 @@ export class UsersService {
         await assertPrincipalNameFree(em, dto.name);
         await em.insert(User, user);
         await this.audit.record(em, {
+          actor: principal,
           action: 'iam:CreateUser',
           target: userTarget(user),
           changes: created({ name: user.name, display_name: user.displayName, metadata: user.metadata }),
@@ -234,6 +235,7 @@ export class UsersService {
         await em.update(User, { id: user.id }, changes);
       }
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UpdateUser',
         target: userTarget(user),
         changes: changesOf(
@@ -252,6 +254,7 @@ export class UsersService {
       await this.assertMayActOn(principal, user, 'iam:DeleteUser', em);
       await em.delete(User, { id: user.id });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:DeleteUser',
         target: userTarget(user),
         changes: deleted({ name: user.name, display_name: user.displayName, metadata: user.metadata }),
@@ -287,7 +290,12 @@ export class UsersService {
         },
         dto,
       );
-      await this.audit.record(em, { action: 'iam:SetUserGroups', target: userTarget(found), changes: groups });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:SetUserGroups',
+        target: userTarget(found),
+        changes: groups,
+      });
     });
     return this.get(name, principal);
   }
@@ -299,6 +307,7 @@ export class UsersService {
       await this.assertMayActOn(principal, user, 'iam:UnlockUser', em);
       await em.update(User, { id: user.id }, { lockedUntil: null, failedLogins: 0, failedLoginsSince: null });
       await this.audit.record(em, {
+        actor: principal,
         action: 'iam:UnlockUser',
         target: userTarget(user),
         // As the API shows it: a lock that has run out is none.
