@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/api/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events, newest first
+         * @description Requires `iam:ListAuditEvents` on `iam:audit:*`.
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one audit event
+         * @description Requires `iam:ListAuditEvents` on `iam:audit:*`.
+         */
+        get: operations["getAuditEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups": {
         parameters: {
             query?: never;
@@ -565,6 +605,98 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditActorDto: {
+            /** @enum {string} */
+            kind: "user" | "service_account";
+            /**
+             * @description The principal's name when it acted.
+             * @example mary.jane@doe.net
+             */
+            name: string;
+            /**
+             * Format: uuid
+             * @example 5f1d7c0e-3b7a-4a53-9a38-7a3f0e9c2b11
+             */
+            id: string;
+        };
+        AuditChangeDto: {
+            /**
+             * @description The value before (null: none, or the resource did not exist)
+             * @example Mary
+             */
+            before: (string | null) | number | boolean | unknown[] | Record<string, never>;
+            /**
+             * @description The value after (null: none, or the resource is gone)
+             * @example Mary Jane
+             */
+            after: (string | null) | number | boolean | unknown[] | Record<string, never>;
+        };
+        AuditEventDto: {
+            /**
+             * Format: date-time
+             * @description When it happened (ISO 8601, UTC).
+             * @example 2026-11-28T17:40:56.123Z
+             */
+            time: string;
+            /** @description The principal that acted, or `anonymous` (a sign-in, a failed one). */
+            actor: components["schemas"]["AuditActorDto"] | "anonymous";
+            /** @enum {string} */
+            outcome: "success" | "denied" | "failed";
+            /**
+             * @description Why it failed or was denied, else null: for a sign-in a code (`invalid_credentials`, `unknown_user`, `locked`,
+             *     `rate_limited`), for a 403 its title.
+             */
+            reason: string | null;
+            /**
+             * @description The request's `X-Request-Id`.
+             * @example 3f6c1f7e-1d9e-4a55-8d0e-4a3f6b1c2d3e
+             */
+            request_id: string | null;
+            /**
+             * @description The client's address (see TRUST_PROXY).
+             * @example 203.0.113.7
+             */
+            client_address: string | null;
+            /**
+             * @description The request's User-Agent.
+             * @example curl/8.5.0
+             */
+            user_agent: string | null;
+            /**
+             * @description The fields that changed, each with its value before and after.
+             * @example {
+             *       "display_name": {
+             *         "before": "Mary",
+             *         "after": "Mary Jane"
+             *       }
+             *     }
+             */
+            changes: {
+                [key: string]: components["schemas"]["AuditChangeDto"];
+            };
+            /**
+             * Format: uuid
+             * @description A UUID (version 7: time-ordered).
+             * @example 01980b6e-6f1a-7c3e-9d2b-4f5a6b7c8d9e
+             */
+            id: string;
+            /**
+             * @description The policy action (`iam:CreateUser`), or for what no policy governs: `iam:Login`, `iam:Logout`,
+             *     `iam:ChangePassword`, `iam:EndUserSessions`, `iam:UpdateUserSettings`.
+             * @example iam:UpdateUser
+             */
+            action: string;
+            /**
+             * @description The LRN acted on, lower-cased (as policies compare LRNs).
+             * @example iam:user:mary.jane@doe.net
+             */
+            target: string;
+        };
+        AuditEventListDto: {
+            items: components["schemas"]["AuditEventDto"][];
+            /** @description Present while more events remain: pass it as `page_token` (with the same filters) for the next page. */
+            next_page_token?: string;
+        };
         ChangeOwnPasswordDto: {
             /** @example old horse battery staple */
             current_password: string;
@@ -895,7 +1027,7 @@ export interface components {
              *       "iam:ListUsers"
              *     ]
              */
-            action: ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole") | ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole")[];
+            action: ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole" | "iam:ListAuditEvents") | ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole" | "iam:ListAuditEvents")[];
             /**
              * @description LRN patterns: `*`, or `iam:<user|group|service-account|role|*>:<name>` where `*` matches any run of characters.
              * @example iam:user:ops-*
@@ -1325,6 +1457,16 @@ export interface components {
         };
     };
     responses: {
+        /** @description No such resource */
+        AuditEventNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
         /** @description The database (or the rate-limit store) cannot serve the request now; `Retry-After` says when to retry */
         DatabaseUnavailable: {
             headers: {
@@ -1367,7 +1509,17 @@ export interface components {
             };
         };
         /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
-        InvalidJsonOrInvalidSessionId: {
+        InvalidJsonOrInvalidAuditEventIdOrInvalidSessionId: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponseDto"];
+            };
+        };
+        /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
+        InvalidJsonOrInvalidAuditEventIdOrUnstorablePathParameterOrInvalidSessionId: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1378,16 +1530,6 @@ export interface components {
         };
         /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
         InvalidJsonOrUnstorablePathParameter: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorResponseDto"];
-            };
-        };
-        /** @description Invalid request: the body or a path parameter does not follow the rules (`invalid_fields` says which) */
-        InvalidJsonOrUnstorablePathParameterOrInvalidSessionId: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1523,6 +1665,122 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description The most items in the page (1–1000). */
+                limit?: number;
+                /** @description Only events with this outcome. */
+                outcome?: "success" | "denied" | "failed";
+                /** @description Only events at or after this instant: an RFC 3339 date-time with a time zone (`2026-01-31T00:00:00Z`). */
+                since?: string;
+                /** @description Only events before this instant (RFC 3339, with a time zone); after `since` when both are given. */
+                until?: string;
+                /**
+                 * @description The `next_page_token` of the previous page, for the page after it, with the same filters. Opaque; one that was
+                 *     altered, or issued for another list or other filters, is a 400.
+                 */
+                page_token?: string;
+                /** @description Only events of this actor: a principal's name (without regard to case), or `anonymous` for events without one. */
+                actor?: string;
+                /** @description Only events on this resource: its LRN (`iam:user:alice`), without regard to case. */
+                target?: string;
+                /** @description Only events of this action (`iam:CreateUser`, `iam:Login`), without regard to case. */
+                action?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventListDto"];
+                };
+            };
+            /** @description Invalid filter, limit or page_token (altered, or issued for other filters) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    getAuditEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The audit event's id (a UUID). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventDto"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            401: components["responses"]["UnauthenticatedOrSessionExpired"];
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            404: components["responses"]["AuditEventNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyFailedCredentials"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
     listGroups: {
         parameters: {
             query?: {
@@ -2741,7 +2999,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["InvalidJsonOrInvalidSessionId"];
+            400: components["responses"]["InvalidJsonOrInvalidAuditEventIdOrInvalidSessionId"];
             401: components["responses"]["UnauthenticatedOrSessionExpired"];
             403: components["responses"]["SelfServiceOnlyOrCrossSite"];
             /** @description Not one of your sessions (or already ended) */
@@ -3266,7 +3524,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["InvalidJsonOrUnstorablePathParameterOrInvalidSessionId"];
+            400: components["responses"]["InvalidJsonOrInvalidAuditEventIdOrUnstorablePathParameterOrInvalidSessionId"];
             401: components["responses"]["UnauthenticatedOrSessionExpired"];
             /** @description The caller may not do this */
             403: {

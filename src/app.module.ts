@@ -8,6 +8,7 @@ import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { MethodNotAllowedMiddleware } from './common/method-not-allowed.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { appConfig } from './config/app.config.js';
+import { auditConfig } from './config/audit.config.js';
 import { authConfig } from './config/auth.config.js';
 import { databaseConfig } from './config/database.config.js';
 import { validateEnvironment } from './config/env.validation.js';
@@ -28,13 +29,13 @@ export const API_PREFIX = 'api/v1';
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
-      load: [appConfig, authConfig, databaseConfig],
+      load: [appConfig, authConfig, databaseConfig, auditConfig],
       validate: validateEnvironment,
     }),
     LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: loggerParams }),
     IamModule.forRootAsync({
       routePrefix: API_PREFIX,
-      inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY],
+      inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY],
       useFactory: iamOptionsFromConfig,
     }),
     HealthModule,

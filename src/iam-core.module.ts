@@ -1,8 +1,10 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { registerHostActions } from './auth/actions.js';
 import { DatabaseModule } from './database/database.module.js';
 import {
+  IAM_AUDIT_CONFIG,
   IAM_AUTH_CONFIG,
   IAM_DATABASE_CONFIG,
   IAM_HTTP_CONFIG,
@@ -34,13 +36,14 @@ const resolvedProviders: Provider[] = [
     inject: [IAM_OPTIONS],
     useFactory: (options: ResolvedIamOptions) => options.database,
   },
+  { provide: IAM_AUDIT_CONFIG, inject: [IAM_OPTIONS], useFactory: (options: ResolvedIamOptions) => options.audit },
 ];
 
-const exported = [IAM_OPTIONS, IAM_AUTH_CONFIG, IAM_HTTP_CONFIG, IAM_DATABASE_CONFIG];
+const exported = [IAM_OPTIONS, IAM_AUTH_CONFIG, IAM_HTTP_CONFIG, IAM_DATABASE_CONFIG, IAM_AUDIT_CONFIG];
 
 /**
  * What every IAM feature module needs, once per application (global): the options, the IAM's DataSource, rate
- * limits, and authentication. IamModule imports it; a host that wants to compose feature modules itself imports
+ * limits, authentication, and the audit trail every change is recorded in. IamModule imports it; a host that wants to compose feature modules itself imports
  * it with them. Without it no feature module can be instantiated, so none can be mounted unprotected.
  */
 @Module({})
@@ -60,7 +63,7 @@ export class IamCoreModule {
     return {
       module: IamCoreModule,
       global: true,
-      imports: [...imports, DatabaseModule, RateLimitModule, AuthModule, PaginationModule],
+      imports: [...imports, DatabaseModule, AuditModule, RateLimitModule, AuthModule, PaginationModule],
       providers: [...optionProviders, ...resolvedProviders],
       exports: exported,
     };

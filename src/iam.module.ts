@@ -8,6 +8,7 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
+import { AuditEventsModule } from './audit/audit-events.module.js';
 import { IamAuthGuard } from './auth/iam-auth.guard.js';
 import { IamHttpMiddleware } from './common/iam-http.middleware.js';
 import { MethodNotAllowedMiddleware } from './common/method-not-allowed.middleware.js';
@@ -36,6 +37,7 @@ export const IAM_FEATURE_MODULES = [
   SettingsModule,
   SessionsModule,
   ServiceAccountsModule,
+  AuditEventsModule,
 ];
 
 /**

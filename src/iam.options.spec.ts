@@ -18,6 +18,16 @@ describe('resolveIamOptions', () => {
     }
   });
 
+  it('takes the audit trail’s retention and log line, with the environment’s defaults', () => {
+    expect(resolveIamOptions({ database }).audit).toEqual({ retentionDays: 365, log: false });
+    expect(resolveIamOptions({ database, audit: { retentionDays: 30, log: true } }).audit).toEqual({
+      retentionDays: 30,
+      log: true,
+    });
+    expect(() => resolveIamOptions({ database, audit: { retentionDays: 0 } })).toThrow(/audit\.retentionDays/);
+    expect(() => resolveIamOptions({ database, audit: { log: 'yes' as unknown as boolean } })).toThrow(/audit\.log/);
+  });
+
   it("refuses password-hash settings below OWASP's minimum unless weak ones are allowed", () => {
     const passwordHash = { memoryKib: 1024, timeCost: 1, parallelism: 1 };
     expect(() => resolveIamOptions({ database, passwordHash })).toThrow(/passwordHash: 1024 KiB × 1 passes is below/);

@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import { isSerialisedOrigin } from './common/cross-origin.js';
 import { MinLength } from './common/validators.js';
+import type { AuditConfig } from './config/audit.config.js';
 import type { AuthConfig } from './config/auth.config.js';
 import type { DatabaseConfig } from './config/database.config.js';
 import {
@@ -122,6 +123,15 @@ export interface IamModuleOptions {
    * path `docs`; the document at `<path>-json`, `<path>-yaml`). Off by default.
    */
   swagger?: boolean | { path?: string };
+  audit?: IamAuditOptions;
+}
+
+/** The audit trail (see the README, "Audit trail"). */
+export interface IamAuditOptions {
+  /** Days an event is kept (default 365): older ones are deleted at start-up and once a day. */
+  retentionDays?: number;
+  /** Also write each committed event to the log, as one JSON line at level info, for a SIEM (default false). */
+  log?: boolean;
 }
 
 /** Options fixed when the module is declared: they shape the module itself (its routes, its guards). */
@@ -149,6 +159,7 @@ export interface ResolvedIamOptions {
   actions: string[];
   /** Where setupIamSwagger() serves Swagger UI, or false. */
   swagger: { path: string } | false;
+  audit: AuditConfig;
 }
 
 /** What the IAM's HTTP middleware reads. */
@@ -162,6 +173,7 @@ export const IAM_OPTIONS = Symbol('IAM_OPTIONS');
 export const IAM_AUTH_CONFIG = Symbol('IAM_AUTH_CONFIG');
 export const IAM_HTTP_CONFIG = Symbol('IAM_HTTP_CONFIG');
 export const IAM_DATABASE_CONFIG = Symbol('IAM_DATABASE_CONFIG');
+export const IAM_AUDIT_CONFIG = Symbol('IAM_AUDIT_CONFIG');
 
 export const DEFAULT_ROUTE_PREFIX = 'api/v1';
 
@@ -215,6 +227,11 @@ class RedisOptionsSchema {
   keyPrefix?: string;
 }
 
+class AuditOptionsSchema {
+  @IsOptional() @IsInt() @Min(1) @Max(36500) retentionDays?: number;
+  @IsOptional() @IsBoolean() log?: boolean;
+}
+
 /** `service:Operation`, the service not `iam` (the IAM's own actions are built in). */
 export const HOST_ACTION = /^(?!iam:)[a-z][a-z0-9-]{0,31}:[A-Za-z][A-Za-z0-9]{0,63}$/;
 
@@ -231,6 +248,7 @@ class IamModuleOptionsSchema {
   @IsOptional() @ValidateNested() @Type(() => RedisOptionsSchema) redis?: RedisOptionsSchema;
   @IsOptional() @Matches(BODY_LIMIT_PATTERN, { message: 'must look like 100kb or 1mb' }) bodyLimit?: string;
   @IsOptional() @IsArray() @IsString({ each: true }) allowedOrigins?: string[];
+  @IsOptional() @ValidateNested() @Type(() => AuditOptionsSchema) audit?: AuditOptionsSchema;
   @IsOptional()
   @ValidateBy({
     name: 'swaggerOption',
@@ -323,7 +341,7 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
   if (found.length > 0) {
     throw new IamOptionsError(`Invalid IamModule options:\n${found.join('\n')}`);
   }
-  const { database, session = {}, signIn = {} } = options;
+  const { database, session = {}, signIn = {}, audit = {} } = options;
   return {
     database: {
       url: database.url!,
@@ -363,6 +381,10 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
         : typeof options.swagger === 'object'
           ? { path: (options.swagger.path ?? 'docs').replace(/^\/+|\/+$/g, '') }
           : false,
+    audit: {
+      retentionDays: audit.retentionDays ?? defaults.IAM_AUDIT_RETENTION_DAYS,
+      log: audit.log ?? defaults.IAM_AUDIT_LOG,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ export { IamCoreModule } from './iam-core.module.js';
 export {
   IamOptionsError,
   type IamDatabaseOptions,
+  type IamAuditOptions,
   type IamModuleAsyncOptions,
   type IamModuleDeclaration,
   type IamModuleOptions,
@@ -33,5 +34,6 @@ export { RolesModule } from './roles/roles.module.js';
 export { SettingsModule } from './settings/settings.module.js';
 export { SessionsModule } from './sessions/sessions.module.js';
 export { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
+export { AuditEventsModule } from './audit/audit-events.module.js';
 export { setupIamSwagger } from './openapi/swagger-ui.js';
 export { createIamDocument } from './openapi/openapi-document.js';

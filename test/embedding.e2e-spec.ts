@@ -225,6 +225,17 @@ describe.each(TEST_DATABASES)('IamModule in a host platform (%s)', (kind) => {
     await http().get('/widgets/1').set(bearer(outsider.body.token)).expect(403);
     // A `*` in the parameter is not a wildcard.
     await http().get('/widgets/*').set(bearer(reader.body.token)).expect(403);
+
+    // The refusals on the host's routes are in the IAM's audit trail, with the host's action and resource.
+    const denied = await http()
+      .get('/iam/api/v1/audit-events')
+      .query({ actor: reader.body.name, outcome: 'denied' })
+      .set(admin)
+      .expect(200);
+    expect(denied.body.items).toEqual([
+      expect.objectContaining({ action: 'widgets:Read', target: 'widgets:widget:{id}' }),
+      expect.objectContaining({ action: 'widgets:Read', target: 'widgets:widget:2' }),
+    ]);
   });
 
   it('accepts the host’s registered actions in policies, and still refuses unknown ones', async () => {

@@ -12,6 +12,8 @@ import { IAM_ACTIONS } from '../src/auth/actions.js';
 import { AuthenticationGuard } from '../src/auth/authentication.guard.js';
 import { AuthorizationGuard } from '../src/auth/authorization.guard.js';
 import { ApiExceptionFilter } from '../src/common/api-exception.filter.js';
+import { auditedAsOf } from '../src/audit/audit-route.js';
+import { IAM_CONTROLLER } from '../src/auth/iam-controller.decorator.js';
 
 type ModuleRef = Type | DynamicModule | Promise<DynamicModule>;
 
@@ -52,6 +54,8 @@ function routesOf(controller: Type) {
       route: `${controller.name}.${(handler as { name: string }).name} (${String(Reflect.getMetadata(METHOD_METADATA, handler))} ${String(Reflect.getMetadata(PATH_METADATA, controller))}/${String(Reflect.getMetadata(PATH_METADATA, handler))})`,
       rule: (Reflect.getMetadata(ACCESS_KEY, handler) ?? Reflect.getMetadata(ACCESS_KEY, controller)) as
         AccessRule | undefined,
+      iam: Reflect.getMetadata(IAM_CONTROLLER, controller) === true,
+      auditedAs: auditedAsOf(handler),
     }));
 }
 
@@ -88,6 +92,15 @@ describe('route inventory', () => {
       )
       .map(({ route }) => route);
     expect(offenders).toEqual([]);
+  });
+
+  it('says what every IAM route does for the audit trail: its access rule’s action, or @AuditedAs', () => {
+    // Refusals are recorded with it (/health is the service's, not an IAM route).
+    const unnamed = routes
+      .filter(({ iam, rule, auditedAs }) => iam && (rule?.kind === 'self' || rule?.kind === 'public') && !auditedAs)
+      .map(({ route }) => route)
+      .filter((route) => !route.startsWith('HealthController.'));
+    expect(unnamed).toEqual([]);
   });
 
   it('keeps the public routes to login and health', () => {

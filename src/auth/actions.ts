@@ -37,11 +37,13 @@ export const IAM_ACTIONS = [
   // caller does not hold (see AuthorizationService).
   'iam:BindRole',
   'iam:EscalateRole',
+  // The audit trail (read-only): GET /audit-events and /audit-events/{id}, on iam:audit:*.
+  'iam:ListAuditEvents',
 ] as const;
 
 export type IamAction = (typeof IAM_ACTIONS)[number];
 
-export type ResourceKind = 'user' | 'group' | 'service-account' | 'role';
+export type ResourceKind = 'user' | 'group' | 'service-account' | 'role' | 'audit';
 
 export function lrn(kind: ResourceKind, name: string): string {
   return `iam:${kind}:${name}`;

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { rememberRoute } from '../audit/audit-route.js';
 import { ApiError } from '../common/api-error.js';
 import { accessRuleOf, type AccessRule, resourceOfTemplate, resourcesOf } from './access.decorators.js';
 import { lrn } from './actions.js';
@@ -10,7 +11,8 @@ import type { Principal } from './principal.js';
 /**
  * On every IAM controller (through @IamController), after authentication: decides whether the principal may
  * call the route. A route without an access rule is refused: nothing is allowed by omission. Checks that depend
- * on the target (administrators, the groups a membership change touches) are made by the services.
+ * on the target (administrators, the groups a membership change touches) are made by the services. It also notes
+ * what the route does (its action and target) on the request, for the audit trail's record of a refusal.
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
@@ -21,10 +23,11 @@ export class AuthorizationGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = accessRuleOf(this.reflector, context);
+    const req = context.switchToHttp().getRequest<Request>();
+    rememberRoute(req, this.reflector, context, rule);
     if (rule?.kind === 'public') {
       return true;
     }
-    const req = context.switchToHttp().getRequest<Request>();
     const principal = req.user as Principal;
     if (rule === undefined) {
       throw ApiError.forbidden('This route declares no access rule');

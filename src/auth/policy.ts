@@ -139,7 +139,7 @@ export function canonicalAction(action: string): string | null {
   return CANONICAL_ACTIONS.get(action.toLowerCase()) ?? hostAction(action) ?? null;
 }
 
-export const RESOURCE_TYPES = ['user', 'group', 'service-account', 'role'];
+export const RESOURCE_TYPES = ['user', 'group', 'service-account', 'role', 'audit'];
 
 /**
  * A resource pattern: `*`, or `iam:<type>:<name pattern>` where the type is a known one or `*`, and the

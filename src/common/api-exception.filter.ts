@@ -1,5 +1,6 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { AuditService } from '../audit/audit.service.js';
 import {
   isDatabaseUnavailable,
   isForeignKeyViolation,
@@ -26,15 +27,25 @@ export const RETRY_AFTER_SECONDS = 5;
  * @IamController; the standalone service also binds it app-wide, for its 404s). Known errors keep their status and title; a database
  * that cannot serve the request now (down, frozen, timed out, busy) is a 503 with `Retry-After`, logged
  * as one warning line without a stack; anything else is logged with its stack and answered as a bare 500,
- * never shown to the caller.
+ * never shown to the caller. A refusal the audit trail keeps (a 403, a sign-in's 429) is recorded before the answer
+ * goes out, so that it is in the trail by the time the caller reads the answer (AuditService.recordRefusal; where the
+ * filter is made without Nest's injector, in IamHttpMiddleware, there is no route yet and nothing to record).
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
 
+  constructor(@Optional() private readonly audit?: AuditService) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    this.respond(exception, ctx.getRequest<Request>(), ctx.getResponse<Response>());
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    if (this.audit === undefined) {
+      this.respond(exception, req, res);
+      return;
+    }
+    void this.audit.recordRefusal(exception, req).then(() => this.respond(exception, req, res));
   }
 
   /** Logs and answers `exception`; also called by IamHttpMiddleware, whose errors no controller filter sees. */

@@ -6,6 +6,7 @@ import { ApiExceptionFilter } from './api-exception.filter.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import { CrossOriginMiddleware } from './cross-origin.middleware.js';
 import { JsonBodyMiddleware } from './json-body.middleware.js';
+import { runWithRequest } from './request-context.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 
 type Step = (req: Request, res: Response, next: (error?: unknown) => void) => unknown;
@@ -17,8 +18,9 @@ type MarkedRequest = Request & { [HANDLED]?: true };
 /**
  * Everything the IAM's routes need before Nest's pipeline, bound by each feature module to its own controllers
  * only (a host's routes never see it): a request id, CORS, the cross-site refusal, cookies, and JSON body
- * parsing with its 400/413/415 rules. Nest hands a middleware's errors to app-wide filters only, so this one
- * answers its own errors with the IAM's error body.
+ * parsing with its 400/413/415 rules; then the rest of the request runs as the current request (request-context.ts).
+ * Nest hands a middleware's errors to app-wide filters only, so this one answers its own errors with the IAM's error
+ * body.
  */
 @Injectable()
 export class IamHttpMiddleware implements NestMiddleware {
@@ -52,7 +54,8 @@ export class IamHttpMiddleware implements NestMiddleware {
         return;
       }
       if (index === this.steps.length) {
-        next();
+        // After the body is read (its stream's events run outside any context of ours), so that nothing is lost.
+        runWithRequest(req, () => next());
         return;
       }
       try {

@@ -12,6 +12,18 @@ describe('validateEnvironment', () => {
     });
   });
 
+  it('reads the audit trail’s retention (1 to 36500 days, default 365) and log switch (default off)', () => {
+    expect(validateEnvironment({})).toMatchObject({ IAM_AUDIT_RETENTION_DAYS: 365, IAM_AUDIT_LOG: false });
+    expect(validateEnvironment({ IAM_AUDIT_RETENTION_DAYS: '90', IAM_AUDIT_LOG: 'true' })).toMatchObject({
+      IAM_AUDIT_RETENTION_DAYS: 90,
+      IAM_AUDIT_LOG: true,
+    });
+    for (const bad of ['0', '36501', '1.5', 'forever']) {
+      expect(() => validateEnvironment({ IAM_AUDIT_RETENTION_DAYS: bad })).toThrow(/IAM_AUDIT_RETENTION_DAYS/);
+    }
+    expect(() => validateEnvironment({ IAM_AUDIT_LOG: 'maybe' })).toThrow(/IAM_AUDIT_LOG/);
+  });
+
   it('converts numbers and booleans, and treats empty values as unset', () => {
     const env = validateEnvironment({ PORT: '8080', IAM_SESSION_COOKIE_SECURE: 'false', IAM_BOOTSTRAP_TOKEN: '' });
     expect(env).toMatchObject({ PORT: 8080, IAM_SESSION_COOKIE_SECURE: false });

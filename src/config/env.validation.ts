@@ -177,6 +177,15 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
+  /** Days an audit event is kept; older ones are deleted at start-up and daily. */
+  @IntegerBetween(1, 36500)
+  IAM_AUDIT_RETENTION_DAYS = 365;
+
+  /** Also write each committed audit event to the log, one JSON line at level info (for a SIEM). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  IAM_AUDIT_LOG = false;
+
   /** On SIGTERM, how long requests in flight may take before their connections are closed. */
   @IntegerBetween(0, 3600)
   SHUTDOWN_TIMEOUT_SECONDS = 10;

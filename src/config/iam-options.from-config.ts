@@ -1,5 +1,6 @@
 import type { IamModuleOptions } from '../iam.options.js';
 import type { AppConfig } from './app.config.js';
+import type { AuditConfig } from './audit.config.js';
 import type { AuthConfig } from './auth.config.js';
 import type { DatabaseConfig } from './database.config.js';
 
@@ -7,7 +8,12 @@ import type { DatabaseConfig } from './database.config.js';
  * The standalone service's environment (validated by env.validation.ts, read into the config namespaces) as
  * IamModule options: the same variables, the same meaning as before the module existed.
  */
-export function iamOptionsFromConfig(app: AppConfig, auth: AuthConfig, database: DatabaseConfig): IamModuleOptions {
+export function iamOptionsFromConfig(
+  app: AppConfig,
+  auth: AuthConfig,
+  database: DatabaseConfig,
+  audit: AuditConfig,
+): IamModuleOptions {
   return {
     database: {
       url: database.url,
@@ -41,5 +47,6 @@ export function iamOptionsFromConfig(app: AppConfig, auth: AuthConfig, database:
     bodyLimit: app.bodyLimit,
     allowedOrigins: app.allowedOrigins,
     swagger: app.swagger === false ? false : { path: 'docs' },
+    audit: { retentionDays: audit.retentionDays, log: audit.log },
   };
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DataSourceOptions } from 'typeorm';
 import { type DatabaseConfig, databaseTimeouts } from '../config/database.config.js';
+import { AuditEvent } from '../audit/entities/audit-event.entity.js';
 import { IamKey } from '../pagination/entities/iam-key.entity.js';
 import { Group } from '../groups/entities/group.entity.js';
 import { Profile } from '../profiles/entities/profile.entity.js';
@@ -48,7 +49,18 @@ function prepareSqlite(db: Database.Database): void {
   useUnicodeLower(db);
 }
 
-export const ENTITIES = [User, Profile, Group, UserSettings, Session, ServiceAccount, Role, AuthorityVersion, IamKey];
+export const ENTITIES = [
+  User,
+  Profile,
+  Group,
+  UserSettings,
+  Session,
+  ServiceAccount,
+  Role,
+  AuthorityVersion,
+  IamKey,
+  AuditEvent,
+];
 
 /**
  * The one place that turns configuration into TypeORM options: used by AppModule and by ormconfig.ts

@@ -36,6 +36,8 @@ const backoffMs = (attempt: number) => 10 * 2 ** (attempt - 1) * (1 + 2 * Math.r
  *      work that has written one of these takes no lock of kinds 1–4 afterwards;
  *   6. the authority version row (AuthorityVersionService), incremented by run() as the last statement of the
  *      unit of work, so that it is held only while the transaction commits.
+ * The unit of work's audit event (AuditService.record) is a new row of a table nothing else locks: it is inserted
+ * after the change, and takes no lock that could order against these.
  * Deleting a row locks it (and, through ON DELETE CASCADE, the rows that hang off it) like FOR UPDATE.
  * Should PostgreSQL still abort a transaction as a deadlock victim or a serialization failure, run()
  * runs the unit of work again (see run()).
@@ -45,6 +47,8 @@ export class TransactionService {
   private readonly logger = new Logger(TransactionService.name);
   private queue: Promise<unknown> = Promise.resolve();
   private readonly serialised: boolean;
+  /** What to do once the transaction of each unit of work's EntityManager commits (afterCommit). */
+  private readonly committing = new WeakMap<EntityManager, (() => void)[]>();
 
   constructor(
     @InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -93,13 +97,44 @@ export class TransactionService {
     return this.runOnce(work);
   }
 
-  private runOnce<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.serialised) {
-      return this.runRetrying(work);
+  /**
+   * Runs `callback` once the transaction `em` belongs to has committed (never when it rolls back, nor for an attempt
+   * run() makes again): for what must happen only to committed work, such as writing an audit event to the log. With
+   * an EntityManager outside a transaction (write()), whose statements commit as they run, at once. A callback that
+   * throws is its caller's bug: it is not caught.
+   */
+  afterCommit(em: EntityManager, callback: () => void): void {
+    if (!em.queryRunner?.isTransactionActive) {
+      callback();
+      return;
     }
-    const result = this.queue.then(() => this.dataSource.transaction(work));
+    const callbacks = this.committing.get(em);
+    if (callbacks) {
+      callbacks.push(callback);
+    } else {
+      this.committing.set(em, [callback]);
+    }
+  }
+
+  private runOnce<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    // The manager of the attempt whose work completed last: the one that committed, when the transaction resolves.
+    let last: EntityManager | undefined;
+    const tracked = async (em: EntityManager) => {
+      const result = await work(em);
+      last = em;
+      return result;
+    };
+    const committed = (result: T) => {
+      const callbacks = last ? this.committing.get(last) : undefined;
+      callbacks?.forEach((callback) => callback());
+      return result;
+    };
+    if (!this.serialised) {
+      return this.runRetrying(tracked).then(committed);
+    }
+    const result = this.queue.then(() => this.dataSource.transaction(tracked));
     this.queue = result.catch(() => undefined);
-    return result;
+    return result.then(committed);
   }
 
   /**

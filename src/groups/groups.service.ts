@@ -3,6 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, type ObjectLiteral, Repository, type SelectQueryBuilder } from 'typeorm';
 import { lrn } from '../auth/actions.js';
+import { type AuditChanges, auditTarget, changesOf, created, deleted, listChange } from '../audit/audit-event.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AdministratorsService } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
@@ -54,10 +56,11 @@ export interface MembershipChange {
   set?: string[];
 }
 
-/** The groups a membership change really adds and removes. */
+/** The groups a membership change really adds and removes, and the names of those the principal was in. */
 export interface MembershipPlan {
   add: Group[];
   remove: Group[];
+  current: string[];
 }
 
 /**
@@ -89,6 +92,7 @@ export class GroupsService {
     private readonly tx: TransactionService,
     private readonly pages: PageTokenService,
     private readonly authority: AuthorityVersionService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Remembered group counts (countsOf), for the authority generation `countsGeneration`. */
@@ -179,6 +183,20 @@ export class GroupsService {
         await this.assertMayChangeMembers(principal, em, members, resource);
         await this.bindRoles(em, group, roles);
         await this.addMembers(em, group, members);
+        await this.audit.record(em, {
+          actor: principal,
+          action: 'iam:CreateGroup',
+          target: auditTarget('group', group.name),
+          changes: created({
+            name: group.name,
+            display_name: group.displayName,
+            sso_name: group.ssoName,
+            description: group.description,
+            metadata: group.metadata,
+            ...(members.length > 0 ? { members: members.map((member) => member.name).sort() } : {}),
+            ...(roles.length > 0 ? { roles: roles.map((role) => role.name).sort() } : {}),
+          }),
+        });
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -236,13 +254,39 @@ export class GroupsService {
           bound.filter((b) => !roles.some((role) => role.id === b.id)),
         );
       }
+      let members: AuditChanges = {};
       if (set !== undefined || add !== undefined || remove !== undefined) {
-        await this.changeMembers(principal, em, group, { add, remove, set }, { before: bound, after: roles ?? bound });
+        members = await this.changeMembers(
+          principal,
+          em,
+          group,
+          { add, remove, set },
+          { before: bound, after: roles ?? bound },
+        );
       }
       if (roles !== undefined) {
         await em.createQueryBuilder().delete().from('group_roles').where('group_id = :id', { id: group.id }).execute();
         await this.bindRoles(em, group, roles);
       }
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UpdateGroup',
+        target: auditTarget('group', group.name),
+        changes: {
+          ...changesOf(
+            { display_name: group.displayName, description: group.description, metadata: group.metadata },
+            { display_name: changes.displayName, description: changes.description, metadata: changes.metadata },
+          ),
+          ...(roles !== undefined
+            ? listChange(
+                'roles',
+                bound.map((role) => role.name),
+                roles.map((role) => role.name),
+              )
+            : {}),
+          ...members,
+        },
+      });
     });
     return this.get(name);
   }
@@ -263,6 +307,19 @@ export class GroupsService {
         await this.authorization.assertMayUnbind(principal, await this.rolesOf(em, [group.id]));
       }
       await em.delete(Group, { id: group.id });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:DeleteGroup',
+        target: auditTarget('group', group.name),
+        changes: {
+          ...deleted({ name: group.name, display_name: group.displayName, description: group.description }),
+          ...listChange(
+            'members',
+            members.map((member) => member.name),
+            [],
+          ),
+        },
+      });
     });
   }
 
@@ -391,7 +448,7 @@ export class GroupsService {
     em: EntityManager,
     target: GroupsChangeTarget,
     dto: SetGroupsDto,
-  ): Promise<void> {
+  ): Promise<AuditChanges> {
     const { add_to_groups: add, remove_from_groups: remove, set_groups: set } = dto;
     const current = set !== undefined ? await this.groupIdsOf(em, target) : [];
     await this.shareLockGroups(em, [...(add ?? []), ...(remove ?? []), ...(set ?? [])], current);
@@ -415,6 +472,11 @@ export class GroupsService {
     );
     await this.authorizeMembershipPlan(principal, em, plan);
     await this.applyMembership(em, member, plan);
+    const removed = new Set(plan.remove.map((group) => group.name));
+    return listChange('groups', plan.current, [
+      ...plan.current.filter((group) => !removed.has(group)),
+      ...plan.add.map((group) => group.name),
+    ]);
   }
 
   /**
@@ -427,7 +489,9 @@ export class GroupsService {
     change: MembershipChange,
     fields: { add: string; remove: string; set: string },
   ): Promise<MembershipPlan> {
-    const currentIds = new Set(await this.groupIdsOf(em, member));
+    const currentGroups = await this.groupsOf(em, member);
+    const currentIds = new Set(currentGroups.map((group) => group.id));
+    const current = currentGroups.map((group) => group.name);
     if (change.set !== undefined) {
       const wanted = (await this.findByFields(em, { [fields.set]: change.set }))[fields.set];
       const wantedIds = new Set(wanted.map((group) => group.id));
@@ -436,7 +500,8 @@ export class GroupsService {
       // Removing the membership needs only its row.
       return {
         add: wanted.filter((group) => !currentIds.has(group.id)),
-        remove: removedIds.length > 0 ? await em.find(Group, { where: { id: In(removedIds) } }) : [],
+        remove: currentGroups.filter((group) => removedIds.includes(group.id)),
+        current,
       };
     }
     const named = await this.findByFields(em, { [fields.add]: change.add ?? [], [fields.remove]: change.remove ?? [] });
@@ -446,7 +511,18 @@ export class GroupsService {
     return {
       add: toAdd.filter((group) => !removedNames.has(group.name) && !currentIds.has(group.id)),
       remove: toRemove.filter((group) => currentIds.has(group.id)),
+      current,
     };
+  }
+
+  /** The groups a principal is in, with their names (no lock). */
+  private async groupsOf(em: EntityManager, member: { kind: MemberKind; id: string }): Promise<Group[]> {
+    const m = MEMBERSHIP[member.kind];
+    return em
+      .createQueryBuilder(Group, 'g')
+      .innerJoin(m.table, 'j', 'j.group_id = g.id')
+      .where(`j.${m.column} = :id`, { id: member.id })
+      .getMany();
   }
 
   /** The ids of the groups a principal is in (no lock). */
@@ -696,7 +772,7 @@ export class GroupsService {
     group: Group,
     change: MembershipChange,
     roles: { before: Role[]; after: Role[] },
-  ) {
+  ): Promise<AuditChanges> {
     const resource = lrn('group', group.name);
     const current = await this.membersOf(em, group);
     const isCurrent = (member: ResolvedMember) => current.some((c) => c.kind === member.kind && c.id === member.id);
@@ -722,6 +798,12 @@ export class GroupsService {
     }
     await this.addMembers(em, group, toAdd);
     await this.removeMembers(em, group, toRemove);
+    const removed = (member: ResolvedMember) => toRemove.some((r) => r.kind === member.kind && r.id === member.id);
+    return listChange(
+      'members',
+      current.map((member) => member.name),
+      [...current.filter((member) => !removed(member)), ...toAdd].map((member) => member.name),
+    );
   }
 
   /** The group's members, users and service accounts. */

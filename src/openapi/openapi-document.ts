@@ -40,7 +40,8 @@ export function createIamDocument(app: INestApplication, options: IamDocumentOpt
   const builder = new DocumentBuilder()
     .setTitle('IAM service')
     .setDescription(
-      'Users, profiles, groups, roles, settings, sessions and service accounts, following the Lenses HQ IAM API. ' +
+      'Users, profiles, groups, roles, settings, sessions and service accounts, following the Lenses HQ IAM API, ' +
+        'and the audit trail of every change, sign-in and refusal. ' +
         'Every operation names the action it needs (e.g. `iam:CreateUser` on `iam:user:<name>`). ' +
         'Authenticate with `Authorization: Bearer <service-account token>`, or sign in with ' +
         `\`POST ${prefix}/login\`: the browser then sends the \`${DEFAULT_SESSION_COOKIE}\` cookie itself. Every error has ` +
@@ -163,7 +164,11 @@ const NOUNS: Record<string, string> = {
   groups: 'group',
   roles: 'role',
   'service-accounts': 'service account',
+  'audit-events': 'audit event',
 };
+
+const EXAMPLE_EVENT_ID = '01980b6e-6f1a-7c3e-9d2b-4f5a6b7c8d9e';
+const INVALID_EVENT_ID = 'id must be a UUID (an audit event id)';
 
 /**
  * What decorators cannot say, for every operation: the error statuses it can answer with (each with an
@@ -206,8 +211,9 @@ function describePathParameters({ path, op, noun }: OperationContext): void {
       continue;
     }
     if (parameter.name === 'id') {
-      // Session routes: SessionIdPipe.
-      parameter.description ??= 'The session id: `id` in the list of sessions (a UUID; never the cookie).';
+      parameter.description ??= path.includes('/sessions/')
+        ? 'The session id: `id` in the list of sessions (a UUID; never the cookie).' // SessionIdPipe
+        : `The ${noun}'s id (a UUID).`;
       parameter.schema = { type: 'string', format: 'uuid' };
       continue;
     }
@@ -342,6 +348,13 @@ function errorExamples(status: number, { op, noun, method, path }: OperationCont
               ),
               not_json: shared('InvalidJson', 'The body is not JSON', 400, 'Request body is not valid JSON'),
             }),
+        ...(path.includes('{id}')
+          ? {
+              invalid_id: shared('InvalidAuditEventId', 'An id that is not a UUID', 400, INVALID_EVENT_ID, {
+                invalid_fields: [{ name: 'id', error: 'invalid_format', title: INVALID_EVENT_ID }],
+              }),
+            }
+          : {}),
         ...(path.includes('{name}')
           ? {
               path_parameter: shared(
@@ -409,18 +422,28 @@ function errorExamples(status: number, { op, noun, method, path }: OperationCont
       };
     case 404:
       return {
-        ...(path.includes('{name}') || !path.includes('{id}')
-          ? {
+        ...(path.includes('/sessions/{id}')
+          ? {}
+          : {
               not_found: shared(
                 `${pascal(noun)}NotFound`,
                 `No such ${noun}`,
                 404,
-                `${capitalise(noun)} "alice" not found`,
+                `${capitalise(noun)} "${path.includes('{id}') ? EXAMPLE_EVENT_ID : 'alice'}" not found`,
               ),
-            }
-          : {}),
-        ...(path.includes('{id}')
+            }),
+        ...(path.includes('/sessions/{id}')
           ? {
+              ...(path.includes('{name}')
+                ? {
+                    not_found: shared(
+                      `${pascal(noun)}NotFound`,
+                      `No such ${noun}`,
+                      404,
+                      `${capitalise(noun)} "alice" not found`,
+                    ),
+                  }
+                : {}),
               session_not_found: shared(
                 'SessionNotFound',
                 'Not one of the user’s sessions (or already ended)',

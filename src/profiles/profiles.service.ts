@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { changesOf } from '../audit/audit-event.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { TransactionService } from '../database/transaction.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
-import { userKeyOf, UsersService } from '../users/users.service.js';
+import { userKeyOf, UsersService, userTarget } from '../users/users.service.js';
 import { ApiError } from '../common/api-error.js';
 import type { UpdateProfileDto } from './dto/update-profile.dto.js';
 import { Profile } from './entities/profile.entity.js';
@@ -15,6 +17,7 @@ export class ProfilesService {
   constructor(
     private readonly users: UsersService,
     private readonly tx: TransactionService,
+    private readonly audit: AuditService,
   ) {}
 
   async update(principal: Principal, name: string, dto: UpdateProfileDto): Promise<UserDto> {
@@ -28,6 +31,7 @@ export class ProfilesService {
       const profile =
         (await em.findOne(Profile, { where: { userId: user.id } })) ??
         em.create(Profile, { userId: user.id, fullName: null, emailAddress: null });
+      const before = { full_name: profile.fullName, email_address: profile.emailAddress };
       if (dto.full_name !== undefined) {
         profile.fullName = cleared(dto.full_name);
       }
@@ -35,6 +39,12 @@ export class ProfilesService {
         profile.emailAddress = cleared(dto.email_address);
       }
       await em.save(Profile, profile);
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UpdateUserProfile',
+        target: userTarget(user),
+        changes: changesOf(before, { full_name: profile.fullName, email_address: profile.emailAddress }),
+      });
     });
     return this.users.get(name);
   }

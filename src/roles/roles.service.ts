@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, Repository } from 'typeorm';
+import { auditTarget, changesOf, created, deleted } from '../audit/audit-event.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import { canonicalAction, type PolicyStatement } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
@@ -30,6 +32,14 @@ export function normaliseStatement(statement: PolicyStatementDto): PolicyStateme
   };
 }
 
+/** A role's fields as audit events show them. */
+const auditedFields = (role: Role) => ({
+  display_name: role.displayName,
+  description: role.description,
+  policy: role.policy,
+  metadata: role.metadata,
+});
+
 @Injectable()
 export class RolesService {
   constructor(
@@ -37,6 +47,7 @@ export class RolesService {
     private readonly authorization: AuthorizationService,
     private readonly tx: TransactionService,
     private readonly pages: PageTokenService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -82,7 +93,21 @@ export class RolesService {
     });
     await this.authorization.assertMayGrant(principal, role);
     try {
-      await this.tx.runKeepingAuthority((em) => em.insert(Role, role));
+      await this.tx.runKeepingAuthority(async (em) => {
+        await em.insert(Role, role);
+        await this.audit.record(em, {
+          actor: principal,
+          action: 'iam:CreateRole',
+          target: auditTarget('role', role.name),
+          changes: created({
+            name: role.name,
+            display_name: role.displayName,
+            description: role.description,
+            policy: role.policy,
+            metadata: role.metadata,
+          }),
+        });
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw ApiError.conflict(`A role named "${dto.name}" already exists`);
@@ -95,6 +120,7 @@ export class RolesService {
   async update(principal: Principal, name: string, dto: UpdateRoleDto): Promise<RoleDto> {
     return this.tx.run(async (em) => {
       const role = await this.findOrFail(em, name, true);
+      const before = auditedFields(role);
       if (dto.display_name !== undefined) {
         role.displayName = dto.display_name;
       }
@@ -108,6 +134,12 @@ export class RolesService {
       }
       role.metadata = patchMetadata(role.metadata, dto.metadata);
       await em.save(Role, role);
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UpdateRole',
+        target: auditTarget('role', role.name),
+        changes: changesOf(before, auditedFields(role)),
+      });
       return toRoleDto(role);
     });
   }
@@ -119,9 +151,16 @@ export class RolesService {
       if (role.policy.length >= MAX_STATEMENTS) {
         throw ApiError.invalidField('policy', 'too_many', `A policy has at most ${MAX_STATEMENTS} statements`);
       }
+      const before = role.policy;
       role.policy = [...role.policy, normaliseStatement(statement)];
       await this.authorization.assertMayGrant(principal, role);
       await em.update(Role, { id: role.id }, { policy: role.policy });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UpdateRole',
+        target: auditTarget('role', role.name),
+        changes: changesOf({ policy: before }, { policy: role.policy }),
+      });
       return toRoleDto(role);
     });
   }
@@ -132,6 +171,12 @@ export class RolesService {
       const role = await this.findOrFail(em, name, true);
       await this.authorization.assertMayUnbind(principal, [role]);
       await em.delete(Role, { id: role.id });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:DeleteRole',
+        target: auditTarget('role', role.name),
+        changes: deleted({ name: role.name, ...auditedFields(role) }),
+      });
     });
   }
 

@@ -4,6 +4,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
 import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
+import { auditTarget, changesOf, created, deleted, isoOrNull, secretChanged } from '../audit/audit-event.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Authenticated } from '../auth/principal-cache.js';
 import type { Principal } from '../auth/principal.js';
@@ -56,6 +58,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     private readonly groups: GroupsService,
     private readonly tx: TransactionService,
     private readonly pages: PageTokenService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Service accounts as API ServiceAccounts, with their groups (compactGroupsOfMany: a fixed few statements). */
@@ -150,6 +153,21 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         await this.tx.lockPrincipalNames(em);
         await assertPrincipalNameFree(em, dto.name);
         await em.insert(ServiceAccount, account);
+        await this.audit.record(em, {
+          actor: principal,
+          action: 'iam:CreateServiceAccount',
+          target: auditTarget('service-account', account.name),
+          changes: {
+            ...created({
+              name: account.name,
+              display_name: account.displayName,
+              description: account.description,
+              metadata: account.metadata,
+              token_expires_at: isoOrNull(account.tokenExpiresAt),
+            }),
+            token: secretChanged(),
+          },
+        });
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -177,6 +195,15 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       if (Object.keys(changes).length > 0) {
         await em.update(ServiceAccount, { id: account.id }, changes);
       }
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UpdateServiceAccount',
+        target: auditTarget('service-account', account.name),
+        changes: changesOf(
+          { display_name: account.displayName, description: account.description, metadata: account.metadata },
+          { display_name: changes.displayName, description: changes.description, metadata: changes.metadata },
+        ),
+      });
     });
     return this.get(name);
   }
@@ -187,6 +214,17 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       const account = await this.lockByName(em, name);
       await this.assertMayActOn(principal, account, 'iam:DeleteServiceAccount', em);
       await em.delete(ServiceAccount, { id: account.id });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:DeleteServiceAccount',
+        target: auditTarget('service-account', account.name),
+        changes: deleted({
+          name: account.name,
+          display_name: account.displayName,
+          description: account.description,
+          metadata: account.metadata,
+        }),
+      });
     });
   }
 
@@ -202,6 +240,18 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         { id: account.id },
         { tokenHash: hashSecret(token), tokenExpiresAt: expiresAt, tokenFromBootstrap: false },
       );
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:RenewServiceAccountToken',
+        target: auditTarget('service-account', account.name),
+        changes: {
+          token: secretChanged(),
+          ...changesOf(
+            { token_expires_at: isoOrNull(account.tokenExpiresAt) },
+            { token_expires_at: isoOrNull(expiresAt) },
+          ),
+        },
+      });
     });
     return { ...(await this.get(name)), token };
   }
@@ -214,7 +264,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         throw ApiError.notFound(`Service account "${name}" not found`);
       }
       // The groups are locked before the account (lock order: see TransactionService).
-      await this.groups.changeGroupsOf(
+      const groups = await this.groups.changeGroupsOf(
         principal,
         em,
         {
@@ -228,6 +278,12 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
         },
         dto,
       );
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:SetServiceAccountGroups',
+        target: auditTarget('service-account', nameKey(name)),
+        changes: groups,
+      });
     });
     return this.get(name);
   }

@@ -7,6 +7,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { AuditedAs } from '../audit/audit-route.js';
 import { Public } from '../auth/access.decorators.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
 import { NoStore } from '../common/no-store.decorator.js';
@@ -31,6 +32,7 @@ export class LoginController {
   @HttpCode(HttpStatus.OK)
   @NoStore()
   @Public()
+  @AuditedAs('iam:Login', { from: 'body', kind: 'user', field: 'username' })
   @ApiOperation({
     summary: 'Sign in with a user name and password',
     description:

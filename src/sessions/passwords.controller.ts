@@ -1,5 +1,6 @@
 import { Body, HttpCode, HttpStatus, Ip, Param, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse } from '@nestjs/swagger';
+import { AuditedAs } from '../audit/audit-route.js';
 import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -16,6 +17,7 @@ export class PasswordsController {
   @Put('me/password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService("Change the signed-in user's password; ends their other sessions")
+  @AuditedAs('iam:ChangePassword', { from: 'self' })
   @RateLimit('password-change')
   @ApiNoContentResponse({ description: 'Changed' })
   @ApiBadRequestResponse({

@@ -1,6 +1,7 @@
 import { Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { AuditedAs } from '../audit/audit-route.js';
 import { CurrentPrincipal, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -43,16 +44,16 @@ export class SessionsController {
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService('End the current session and clear the cookie')
+  @AuditedAs('iam:Logout', { from: 'self' })
   @ApiNoContentResponse(CLEARS_COOKIE)
   async logout(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): Promise<void> {
-    if (principal.sessionId) {
-      await this.sessions.end(principal.sessionId);
-    }
+    await this.sessions.end(principal);
     res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
   }
 
   @Get('users/me/sessions')
   @SelfService("The signed-in user's sessions, newest first; `current` marks this one")
+  @AuditedAs('iam:ListUserSessions', { from: 'self' })
   @ApiBadRequestResponse(INVALID_PAGE)
   listOwn(@CurrentPrincipal() principal: Principal, @Query() query: SessionListQueryDto): Promise<SessionListDto> {
     return this.sessions.listOwn(principal, query);
@@ -61,15 +62,17 @@ export class SessionsController {
   @Delete('users/me/sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService('End every session of the signed-in user, this one included, and clear the cookie')
+  @AuditedAs('iam:EndUserSessions', { from: 'self' })
   @ApiNoContentResponse(CLEARS_COOKIE)
   async endAll(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response): Promise<void> {
-    await this.sessions.endAll(principal.id);
+    await this.sessions.endAll(principal);
     res.clearCookie(this.config.sessionCookieName, sessionCookieOptions(this.config));
   }
 
   @Delete('users/me/sessions/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @SelfService('End one session of the signed-in user (the cookie is cleared when it is this one)')
+  @AuditedAs('iam:EndUserSessions', { from: 'self' })
   @ApiNoContentResponse({ description: 'Ended; when it was this session, the cookie is cleared too' })
   @ApiNotFoundResponse({ description: 'Not one of your sessions (or already ended)', type: ErrorResponseDto })
   async endOwn(

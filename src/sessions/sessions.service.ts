@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, LessThan, LessThanOrEqual, Not, Repository } from 'typeorm';
+import { auditTarget, secretChanged } from '../audit/audit-event.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AdministratorsService } from '../auth/administrators.service.js';
 import { PasswordHasher } from '../auth/password-hasher.js';
 import type { Authenticated } from '../auth/principal-cache.js';
@@ -16,7 +18,7 @@ import { listBody, PageTokenService } from '../pagination/page-token.service.js'
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
 import { User } from '../users/entities/user.entity.js';
-import { userKeyOf, UsersService } from '../users/users.service.js';
+import { userKeyOf, UsersService, userTarget } from '../users/users.service.js';
 import type { SessionListQueryDto } from './dto/session-list-query.dto.js';
 import { type SessionListDto, toSessionDto } from './dto/session-response.dto.js';
 import { CLIENT_ADDRESS_MAX_LENGTH, Session, USER_AGENT_MAX_LENGTH } from './entities/session.entity.js';
@@ -71,6 +73,7 @@ export class SessionsService implements OnApplicationBootstrap {
     private readonly tx: TransactionService,
     private readonly failures: CredentialFailuresService,
     private readonly pages: PageTokenService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Expired and idle sessions are refused anyway; this keeps the table from growing without bound. */
@@ -94,19 +97,25 @@ export class SessionsService implements OnApplicationBootstrap {
    * user's: one set while it was being checked ends every session, and this one must not slip in after.
    * The session the caller presented (`presented`, its cookie), whoever's it is, ends with the new one's
    * start: a sign-in never leaves a session behind. The new session keeps the client's address and user agent
-   * (cut to their columns' lengths) for the session list.
+   * (cut to their columns' lengths) for the session list. Every sign-in is in the audit trail (`iam:Login`): a
+   * success in its transaction, a failure by itself with its reason (`unknown_user`, `invalid_credentials`, `locked`;
+   * a 429 is recorded as `rate_limited` by AuditService.recordRefusal), never with the password.
    */
   async login(username: string, password: string, client: SignInClient = {}, presented?: string): Promise<NewSession> {
     const clientAddress = client.address;
     await this.failures.assertNotBlocked(clientAddress);
     const user = await this.users.findOne({
       where: { nameKey: await userKeyOf(this.users.manager, username) },
-      select: { id: true, name: true, passwordHash: true, lockedUntil: true },
+      select: { id: true, name: true, nameKey: true, passwordHash: true, lockedUntil: true },
     });
+    const target = user ? userTarget(user) : auditTarget('user', username);
+    const failed = (reason: string) =>
+      this.audit.recordAlone({ action: 'iam:Login', target, outcome: 'failed', reason, actor: null });
     if (user && isLocked(user, new Date())) {
       // A check of nothing, which takes as long as a real one: a locked account must not answer faster.
       await this.hasher.verify(null, password);
       await this.failures.recordFailure(clientAddress);
+      await failed('locked');
       throw invalidLogin();
     }
     const ok = await this.hasher.verify(user?.passwordHash, password);
@@ -115,32 +124,47 @@ export class SessionsService implements OnApplicationBootstrap {
       if (user) {
         await this.recordWrongPassword(user.id);
       }
+      await failed(user ? 'invalid_credentials' : 'unknown_user');
       throw invalidLogin();
     }
     const sessionId = generateSecret();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.config.sessionTtlMinutes * 60_000);
-    await this.tx.run(async (em) => {
-      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash, now))) {
-        throw invalidLogin();
-      }
-      await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
-      await em.delete(Session, { userId: user.id, lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) });
-      if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
-        await em.delete(Session, { tokenHash: hashSecret(presented) });
-      }
-      await em.insert(Session, {
-        id: randomUUID(),
-        userId: user.id,
-        tokenHash: hashSecret(sessionId),
-        createdAt: now,
-        expiresAt,
-        lastSeenAt: now,
-        clientAddress: keptHeaderText(clientAddress, CLIENT_ADDRESS_MAX_LENGTH),
-        userAgent: keptHeaderText(client.userAgent, USER_AGENT_MAX_LENGTH),
+    const changedMeanwhile = invalidLogin();
+    await this.tx
+      .run(async (em) => {
+        if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash, now))) {
+          throw changedMeanwhile;
+        }
+        await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
+        await em.delete(Session, { userId: user.id, lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) });
+        if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
+          await em.delete(Session, { tokenHash: hashSecret(presented) });
+        }
+        await em.insert(Session, {
+          id: randomUUID(),
+          userId: user.id,
+          tokenHash: hashSecret(sessionId),
+          createdAt: now,
+          expiresAt,
+          lastSeenAt: now,
+          clientAddress: keptHeaderText(clientAddress, CLIENT_ADDRESS_MAX_LENGTH),
+          userAgent: keptHeaderText(client.userAgent, USER_AGENT_MAX_LENGTH),
+        });
+        await em.update(User, { id: user.id }, { lastSeenAt: now, failedLogins: 0, failedLoginsSince: null });
+        await this.audit.record(em, {
+          action: 'iam:Login',
+          target,
+          actor: { kind: 'user', id: user.id, name: user.name },
+        });
+      })
+      .catch(async (error: unknown) => {
+        if (error === changedMeanwhile) {
+          // Its password was set, or it was locked, while this one was being checked.
+          await failed('invalid_credentials');
+        }
+        throw error;
       });
-      await em.update(User, { id: user.id }, { lastSeenAt: now, failedLogins: 0, failedLoginsSince: null });
-    });
     return { sessionId, expiresAt, user: await this.usersService.getById(user.id) };
   }
 
@@ -198,13 +222,31 @@ export class SessionsService implements OnApplicationBootstrap {
     };
   }
 
-  /** Ends the session (POST /logout): at once on this instance, within a second on the others. */
-  async end(sessionId: string): Promise<void> {
-    await this.tx.run((em) => em.delete(Session, { id: sessionId }));
+  /** Signs the principal out (POST /logout): ends its session, at once on this instance, within a second on the others. */
+  async end(principal: Principal): Promise<void> {
+    await this.tx.run(async (em) => {
+      if (principal.sessionId) {
+        await em.delete(Session, { id: principal.sessionId });
+      }
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:Logout',
+        target: auditTarget('user', principal.name),
+      });
+    });
   }
 
-  async endAll(userId: string): Promise<void> {
-    await this.tx.run((em) => em.delete(Session, { userId }));
+  /** Ends every session of the signed-in user. */
+  async endAll(principal: Principal): Promise<void> {
+    await this.tx.run(async (em) => {
+      const ended = await em.delete(Session, { userId: principal.id });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:EndUserSessions',
+        target: auditTarget('user', principal.name),
+        changes: { sessions: { before: ended.affected ?? null, after: 0 } },
+      });
+    });
   }
 
   /** A page of the caller's own live sessions, newest first; `current` marks the one this request came with. */
@@ -219,6 +261,12 @@ export class SessionsService implements OnApplicationBootstrap {
       if (!affected) {
         throw sessionNotFound(); // rolled back: a 404 moves nothing, the authority version included
       }
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:EndUserSessions',
+        target: auditTarget('user', principal.name),
+        changes: { session: { before: id, after: null } },
+      });
     });
   }
 
@@ -251,6 +299,15 @@ export class SessionsService implements OnApplicationBootstrap {
       if (id !== undefined && !affected) {
         throw sessionNotFound();
       }
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:EndUserSessions',
+        target: userTarget(user),
+        changes:
+          id === undefined
+            ? { sessions: { before: affected ?? null, after: 0 } }
+            : { session: { before: id, after: null } },
+      });
     });
   }
 
@@ -329,6 +386,12 @@ export class SessionsService implements OnApplicationBootstrap {
       await this.usersService.assertMayActOn(principal, user, 'iam:SetUserPassword', em);
       await em.update(User, { id: user.id }, { passwordHash: hash });
       await em.delete(Session, { userId: user.id });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:SetUserPassword',
+        target: userTarget(user),
+        changes: { password: secretChanged() },
+      });
     });
   }
 
@@ -351,28 +414,47 @@ export class SessionsService implements OnApplicationBootstrap {
     if (!user) {
       throw incorrectCurrentPassword();
     }
+    const target = auditTarget('user', principal.name);
+    const failed = (reason: string) =>
+      this.audit.recordAlone({ actor: principal, action: 'iam:ChangePassword', target, outcome: 'failed', reason });
     if (isLocked(user, new Date())) {
       await this.hasher.verify(null, currentPassword); // as long as a real check (see login)
       await this.failures.recordFailure(clientAddress);
+      await failed('locked');
       throw incorrectCurrentPassword();
     }
     if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
       await this.failures.recordFailure(clientAddress);
       await this.recordWrongPassword(user.id);
+      await failed('invalid_credentials');
       throw incorrectCurrentPassword();
     }
     const hash = await this.hasher.hash(newPassword);
     const now = new Date();
-    await this.tx.run(async (em) => {
-      if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash, now))) {
-        throw incorrectCurrentPassword();
-      }
-      await em.update(User, { id: user.id }, { passwordHash: hash, failedLogins: 0, failedLoginsSince: null });
-      await em.delete(
-        Session,
-        principal.sessionId ? { userId: user.id, id: Not(principal.sessionId) } : { userId: user.id },
-      );
-    });
+    const changedMeanwhile = incorrectCurrentPassword();
+    await this.tx
+      .run(async (em) => {
+        if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash, now))) {
+          throw changedMeanwhile;
+        }
+        await em.update(User, { id: user.id }, { passwordHash: hash, failedLogins: 0, failedLoginsSince: null });
+        await em.delete(
+          Session,
+          principal.sessionId ? { userId: user.id, id: Not(principal.sessionId) } : { userId: user.id },
+        );
+        await this.audit.record(em, {
+          actor: principal,
+          action: 'iam:ChangePassword',
+          target,
+          changes: { password: secretChanged() },
+        });
+      })
+      .catch(async (error: unknown) => {
+        if (error === changedMeanwhile) {
+          await failed('invalid_credentials');
+        }
+        throw error;
+      });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Body, Get, Patch } from '@nestjs/common';
 import { ApiBadRequestResponse } from '@nestjs/swagger';
+import { AuditedAs } from '../audit/audit-route.js';
 import { CurrentPrincipal, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -13,14 +14,16 @@ export class SettingsController {
 
   @Get()
   @SelfService("The signed-in user's settings, defaults filled in")
+  @AuditedAs('iam:GetUserSettings', { from: 'self' })
   get(@CurrentPrincipal() principal: Principal): Promise<SettingsDto> {
     return this.settings.get(principal.id);
   }
 
   @Patch()
   @SelfService("Change the signed-in user's settings; absent fields stay as they are")
+  @AuditedAs('iam:UpdateUserSettings', { from: 'self' })
   @ApiBadRequestResponse({ description: 'An invalid value; invalid_fields names it', type: ErrorResponseDto })
   update(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateSettingsDto): Promise<SettingsDto> {
-    return this.settings.update(principal.id, dto);
+    return this.settings.update(principal, dto);
   }
 }

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { auditTarget, changesOf } from '../audit/audit-event.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
 import { TransactionService } from '../database/transaction.service.js';
 import type { SettingsDto, UpdateSettingsDto } from './dto/settings.dto.js';
 import { UserSettings } from './entities/user-settings.entity.js';
@@ -21,13 +24,16 @@ export class SettingsService {
   constructor(
     @InjectRepository(UserSettings, IAM_DATA_SOURCE) private readonly settings: Repository<UserSettings>,
     private readonly tx: TransactionService,
+    private readonly audit: AuditService,
   ) {}
 
   async get(userId: string): Promise<SettingsDto> {
     return toSettingsDto(await this.settings.findOne({ where: { userId } }));
   }
 
-  async update(userId: string, dto: UpdateSettingsDto): Promise<SettingsDto> {
+  /** Changes the signed-in user's settings. */
+  async update(principal: Principal, dto: UpdateSettingsDto): Promise<SettingsDto> {
+    const userId = principal.id;
     return this.tx.runKeepingAuthority(async (em) => {
       const current = toSettingsDto(await em.findOne(UserSettings, { where: { userId }, lock: this.tx.rowLock }));
       const next: SettingsDto = {
@@ -41,6 +47,12 @@ export class SettingsService {
         { userId, theme: next.theme, timezone: next.timezone, language: next.language, weekStart: next.week_start },
         ['userId'],
       );
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UpdateUserSettings',
+        target: auditTarget('user', principal.name),
+        changes: changesOf({ ...current }, { ...next }),
+      });
       return next;
     });
   }

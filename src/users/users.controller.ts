@@ -1,5 +1,6 @@
 import { Body, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
+import { AuditedAs } from '../audit/audit-route.js';
 import { CurrentPrincipal, ListPermission, RequirePermission, SelfService } from '../auth/access.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorResponseDto } from '../common/dto/error-response.dto.js';
@@ -36,6 +37,7 @@ export class UsersController {
   // Declared before `:name` so that "me" is never taken for a user name.
   @Get('me')
   @SelfService('The signed-in user')
+  @AuditedAs('iam:GetUser', { from: 'self' })
   me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
     return this.users.getById(principal.id, principal);
   }

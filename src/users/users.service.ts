@@ -3,6 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
 import { type IamAction, lrn } from '../auth/actions.js';
+import { auditTarget, changesOf, created, deleted, isoOrNull } from '../audit/audit-event.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
 import type { Principal } from '../auth/principal.js';
@@ -27,6 +29,9 @@ import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 /** Names are unique and looked up without regard to case, in their canonical form (see names.ts). */
 export const userNameKey = (name: string) => nameKey(name);
 
+/** A user's LRN as audit events carry it: by the key it is stored under (lower case). */
+export const userTarget = (user: Pick<User, 'nameKey'>) => auditTarget('user', user.nameKey);
+
 /**
  * The stored key of the user a name given in a request refers to. Normally the name's canonical key, so
  * that `josé` typed in NFC or NFD, or in fullwidth letters, finds the one user. A user stored before the
@@ -50,6 +55,7 @@ export class UsersService {
     private readonly authorization: AuthorizationService,
     private readonly tx: TransactionService,
     private readonly pages: PageTokenService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -189,6 +195,12 @@ export class UsersService {
         await this.tx.lockPrincipalNames(em);
         await assertPrincipalNameFree(em, dto.name);
         await em.insert(User, user);
+        await this.audit.record(em, {
+          actor: principal,
+          action: 'iam:CreateUser',
+          target: userTarget(user),
+          changes: created({ name: user.name, display_name: user.displayName, metadata: user.metadata }),
+        });
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -215,6 +227,15 @@ export class UsersService {
       if (Object.keys(changes).length > 0) {
         await em.update(User, { id: user.id }, changes);
       }
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UpdateUser',
+        target: userTarget(user),
+        changes: changesOf(
+          { display_name: user.displayName, metadata: user.metadata },
+          { display_name: changes.displayName, metadata: changes.metadata },
+        ),
+      });
     });
     return this.get(name, principal);
   }
@@ -225,6 +246,12 @@ export class UsersService {
       const user = await this.lockByName(em, name);
       await this.assertMayActOn(principal, user, 'iam:DeleteUser', em);
       await em.delete(User, { id: user.id });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:DeleteUser',
+        target: userTarget(user),
+        changes: deleted({ name: user.name, display_name: user.displayName, metadata: user.metadata }),
+      });
     });
   }
 
@@ -234,12 +261,15 @@ export class UsersService {
    */
   async setGroups(principal: Principal, name: string, dto: SetGroupsDto): Promise<UserDto> {
     await this.tx.run(async (em) => {
-      const found = await em.findOne(User, { where: { nameKey: await userKeyOf(em, name) }, select: { id: true } });
+      const found = await em.findOne(User, {
+        where: { nameKey: await userKeyOf(em, name) },
+        select: { id: true, nameKey: true },
+      });
       if (!found) {
         throw ApiError.notFound(`User "${name}" not found`);
       }
       // The groups are locked before the user (lock order: see TransactionService).
-      await this.groups.changeGroupsOf(
+      const groups = await this.groups.changeGroupsOf(
         principal,
         em,
         {
@@ -253,6 +283,12 @@ export class UsersService {
         },
         dto,
       );
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:SetUserGroups',
+        target: userTarget(found),
+        changes: groups,
+      });
     });
     return this.get(name, principal);
   }
@@ -263,6 +299,16 @@ export class UsersService {
       const user = await this.lockByName(em, name);
       await this.assertMayActOn(principal, user, 'iam:UnlockUser', em);
       await em.update(User, { id: user.id }, { lockedUntil: null, failedLogins: 0, failedLoginsSince: null });
+      await this.audit.record(em, {
+        actor: principal,
+        action: 'iam:UnlockUser',
+        target: userTarget(user),
+        // As the API shows it: a lock that has run out is none.
+        changes: changesOf(
+          { locked_until: user.lockedUntil && user.lockedUntil > new Date() ? isoOrNull(user.lockedUntil) : null },
+          { locked_until: null },
+        ),
+      });
     });
   }
 

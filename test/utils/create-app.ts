@@ -12,6 +12,7 @@ import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { loggerParams } from '../../src/common/logging.js';
 import { appConfig, type AppConfig } from '../../src/config/app.config.js';
+import { auditConfig, type AuditConfig } from '../../src/config/audit.config.js';
 import { authConfig, type AuthConfig } from '../../src/config/auth.config.js';
 import { databaseConfig, type DatabaseConfig } from '../../src/config/database.config.js';
 
@@ -67,6 +68,7 @@ export interface TestAppOptions {
   database?: TestDatabase;
   auth?: Partial<AuthConfig>;
   app?: Partial<AppConfig>;
+  audit?: Partial<AuditConfig>;
   /**
    * Where the app's pino log goes (with `app.logLevel` above `silent`). nestjs-pino keeps one pino-http
    * instance per process (per test file under jest): the first app of a file fixes level and destination.
@@ -111,7 +113,9 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
       ...options.auth,
     } satisfies AuthConfig)
     .overrideProvider(appConfig.KEY)
-    .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', swagger: true, ...options.app } satisfies AppConfig);
+    .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', swagger: true, ...options.app } satisfies AppConfig)
+    .overrideProvider(auditConfig.KEY)
+    .useValue({ retentionDays: 365, log: false, ...options.audit } satisfies AuditConfig);
   const { logDestination } = options;
   if (logDestination) {
     builder.overrideProvider(PARAMS_PROVIDER_TOKEN).useFactory({

@@ -5,6 +5,7 @@ import { BootstrapTokenFlag1795975799735 } from './1795975799735-BootstrapTokenF
 import { AuthorityVersion1795995200000 } from './1795995200000-AuthorityVersion.js';
 import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
 import { SessionDetails1796180000000 } from './1796180000000-SessionDetails.js';
+import { AuditEvents1796200000000 } from './1796200000000-AuditEvents.js';
 
 /** SQLite migrations, oldest first. Generate new ones with `npm run migration:generate:sqlite`. */
 export const sqliteMigrations = [
@@ -15,4 +16,5 @@ export const sqliteMigrations = [
   AuthorityVersion1795995200000,
   IamKeys1796100000000,
   SessionDetails1796180000000,
+  AuditEvents1796200000000,
 ];
