@@ -1077,4 +1077,21 @@ describe.each(TEST_DATABASES)('audit trail of rate-limited sign-ins (%s)', (kind
       }),
     ]);
   });
+
+  it('records a flood of rate-limited sign-ins from one address as one event a minute, not one each', async () => {
+    const name = uniqueName();
+    const answers: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await t.http().post('/api/v1/login').send({ username: name, password: 'some password' });
+      answers.push(res.status);
+    }
+    // The address was limited by the test above already: every one is refused.
+    expect(answers).toEqual(Array(8).fill(429));
+    const dataSource = t.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE));
+    // None of the eight is recorded: the address had its event of the minute in the test above (this app's database
+    // is its own), and the next one will carry their number.
+    expect(await dataSource.getRepository(AuditEvent).countBy({ target: `iam:user:${name}` })).toBe(0);
+    const limited = await dataSource.getRepository(AuditEvent).findBy({ action: 'iam:Login', outcome: 'failed' });
+    expect(limited.filter((row) => row.reason?.startsWith('rate_limited'))).toHaveLength(1);
+  });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
+import { LRUCache } from 'lru-cache';
 import { DataSource, type EntityManager, type EntityMetadata } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { UNSTORABLE_TEXT } from '../common/validators.js';
@@ -41,6 +42,21 @@ const MAX_LENGTH = { target: 1000, reason: 500, request_id: 128, client_address:
 /** Marks a request whose refusal has been recorded: once per request, whoever sees it first. */
 const REFUSAL_RECORDED = Symbol('iam.audit.refusal');
 type MarkedRequest = Request & { [REFUSAL_RECORDED]?: true };
+
+/**
+ * Sign-ins refused by the rate limit are recorded one per client address and this interval (per instance): the first
+ * of each interval, with the number refused since the previous event. Recorded one by one, a flood of sign-ins from
+ * one address would be a flood of writes, which the rate limit is there to stop; anonymous callers must not be able
+ * to fill the table or the write queue.
+ */
+export const RATE_LIMITED_EVENT_INTERVAL_MS = 60_000;
+
+interface RateLimitedSignIns {
+  /** When the last event for the address was recorded. */
+  recordedAt: number;
+  /** Refusals since then, not recorded one by one. */
+  unrecorded: number;
+}
 
 /**
  * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Events are inserted in time order, so
@@ -85,6 +101,8 @@ export class AuditService {
   private readonly logger = new Logger('AuditTrail');
   private readonly insertSql: string;
   private readonly timeColumn: EntityMetadata['columns'][number];
+  /** Per client address: when its last rate-limited sign-in was recorded (memory bounded: the least recent go). */
+  private readonly rateLimited = new LRUCache<string, RateLimitedSignIns>({ max: 10_000 });
 
   constructor(
     @InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -141,7 +159,11 @@ export class AuditService {
         reason: (exception as HttpException).message,
       };
     } else if (route.action === 'iam:Login') {
-      input = { action: route.action, target: route.target, outcome: 'failed', reason: 'rate_limited', actor: null };
+      const reason = this.rateLimitedReason(req.ip ?? '', Date.now());
+      if (reason === undefined) {
+        return;
+      }
+      input = { action: route.action, target: route.target, outcome: 'failed', reason, actor: null };
     } else {
       return;
     }
@@ -159,6 +181,23 @@ export class AuditService {
         'Could not record a refusal in the audit trail: logged here instead',
       );
     }
+  }
+
+  /**
+   * The reason to record for a rate-limited sign-in from `address`, or undefined when one was recorded for it less
+   * than RATE_LIMITED_EVENT_INTERVAL_MS ago (this one is then only counted): `rate_limited`, followed by the number
+   * of refusals in between when there were any.
+   */
+  private rateLimitedReason(address: string, now: number): string | undefined {
+    const last = this.rateLimited.get(address);
+    if (last !== undefined && now - last.recordedAt < RATE_LIMITED_EVENT_INTERVAL_MS) {
+      last.unrecorded++;
+      return undefined;
+    }
+    this.rateLimited.set(address, { recordedAt: now, unrecorded: 0 });
+    return last?.unrecorded
+      ? `rate_limited (and ${last.unrecorded} more from this address since the previous such event, not recorded one by one)`
+      : 'rate_limited';
   }
 
   private eventOf(input: AuditEventInput, req: Request | undefined): AuditEvent {
