@@ -4,7 +4,7 @@ import { isDatabaseUnavailable, loggableError, unavailabilityReason } from '../d
 import { TransactionService } from '../database/transaction.service.js';
 import { ServiceAccount } from '../service-accounts/entities/service-account.entity.js';
 import { User } from '../users/entities/user.entity.js';
-import type { Principal } from './principal.js';
+import type { StoredPrincipalKind } from './principal.js';
 
 /** `last_seen_at` is written at most this often per principal and instance. */
 export const LAST_SEEN_RESOLUTION_MS = 60_000;
@@ -22,7 +22,7 @@ export class LastSeenService implements BeforeApplicationShutdown {
 
   constructor(private readonly tx: TransactionService) {}
 
-  record(principal: Pick<Principal, 'kind' | 'id'>, now = Date.now()): void {
+  record(principal: { kind: StoredPrincipalKind; id: string }, now = Date.now()): void {
     const key = `${principal.kind}:${principal.id}`;
     const last = this.stamped.get(key);
     if (last !== undefined && now - last < LAST_SEEN_RESOLUTION_MS) {
