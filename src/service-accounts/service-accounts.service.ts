@@ -16,7 +16,7 @@ import { containsPattern, listBody, PageTokenService } from '../pagination/page-
 import { nameKey } from '../common/names.js';
 import { parseRfc3339DateTime } from '../common/validators.js';
 import type { AuthConfig } from '../config/auth.config.js';
-import { IAM_AUTH_CONFIG } from '../iam.options.js';
+import { IAM_AUTH_CONFIG, IAM_PROCESS_KIND, type IamProcessKind } from '../iam.options.js';
 import { ConfigurationError } from '../config/env.validation.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
@@ -55,6 +55,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     private readonly groups: GroupsService,
     private readonly tx: TransactionService,
     private readonly pages: PageTokenService,
+    @Inject(IAM_PROCESS_KIND) private readonly processKind: IamProcessKind,
   ) {}
 
   async toDtos(accounts: ServiceAccount[]): Promise<ServiceAccountDto[]> {
@@ -272,9 +273,13 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   /**
    * The built-in `admin` service account. With IAM_BOOTSTRAP_TOKEN it authenticates with exactly
    * that token (its stored hash follows the variable). Without it, and with no administrator at all,
-   * it is created with a fresh token that is logged this once.
+   * it is created with a fresh token that is logged this once. Not in the admin CLI (IamProcessKind): its environment
+   * may lack the service's IAM_BOOTSTRAP_TOKEN, and it has no log for a new token to go to.
    */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.processKind === 'cli') {
+      return;
+    }
     try {
       await this.ensureBuiltinAdmin();
     } catch (error) {

@@ -9,7 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
 import type { AuthConfig } from '../config/auth.config.js';
-import { IAM_AUTH_CONFIG } from '../iam.options.js';
+import { IAM_AUTH_CONFIG, IAM_PROCESS_KIND, type IamProcessKind } from '../iam.options.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
 import type { UserDto } from '../users/dto/user-response.dto.js';
@@ -48,10 +48,14 @@ export class SessionsService implements OnApplicationBootstrap {
     private readonly hasher: PasswordHasher,
     private readonly tx: TransactionService,
     private readonly failures: CredentialFailuresService,
+    @Inject(IAM_PROCESS_KIND) private readonly processKind: IamProcessKind,
   ) {}
 
-  /** Expired sessions are refused anyway; this keeps the table from growing without bound. */
+  /** Expired sessions are refused anyway; this keeps the table from growing without bound (a service's chore). */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.processKind === 'cli') {
+      return;
+    }
     await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(new Date()) }));
   }
 
