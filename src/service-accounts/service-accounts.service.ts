@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, In, Repository } from 'typeorm';
+import { type EntityManager, In, Not, Repository } from 'typeorm';
 import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { AuthorizationService } from '../auth/authorization.service.js';
@@ -133,12 +133,20 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     return dto;
   }
 
-  /** Creates the account and its token; the token is in this answer and nowhere else, ever. */
-  async create(principal: Principal, dto: CreateServiceAccountDto): Promise<ServiceAccountWithTokenDto> {
-    // A service account named in IAM_ADMINISTRATORS would be an administrator.
+  /**
+   * Creates the account and its token; the token is in this answer and nowhere else, ever. `administrator`: an
+   * administrator by its own flag, whatever IAM_ADMINISTRATORS says, like the built-in `admin` account (the admin
+   * CLI's `--admin`; the API has no way to ask for it). Only administrators create administrators.
+   */
+  async create(
+    principal: Principal,
+    dto: CreateServiceAccountDto,
+    { administrator = false }: { administrator?: boolean } = {},
+  ): Promise<ServiceAccountWithTokenDto> {
+    // A service account named in IAM_ADMINISTRATORS would be an administrator too.
     this.authorization.assertMayCreateAdministrator(
       principal,
-      this.administrators.isAdministrator(dto.name),
+      administrator || this.administrators.isAdministrator(dto.name),
       'iam:CreateServiceAccount',
       lrn('service-account', dto.name),
     );
@@ -153,7 +161,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       tokenHash: hashSecret(token),
       tokenExpiresAt: expiresAt,
       tokenFromBootstrap: false,
-      isBuiltinAdmin: false,
+      isBuiltinAdmin: administrator,
       createdAt: new Date(),
       lastSeenAt: null,
     });
@@ -422,8 +430,14 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     }
   }
 
-  /** Whether a principal named in IAM_ADMINISTRATORS exists (the built-in account aside). */
+  /**
+   * Whether an administrator other than the built-in account exists: a principal named in IAM_ADMINISTRATORS, or a
+   * service account the admin CLI made an administrator (`create-service-account --admin`).
+   */
   private async anAdministratorExists(em: EntityManager): Promise<boolean> {
+    if (await em.exists(ServiceAccount, { where: { isBuiltinAdmin: true, name: Not(BUILTIN_ADMIN_NAME) } })) {
+      return true;
+    }
     const names = this.administrators.configuredNames().filter((name) => name !== BUILTIN_ADMIN_NAME);
     if (names.length === 0) {
       return false;
