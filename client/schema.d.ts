@@ -606,8 +606,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AuditActorDto: {
-            /** @enum {string} */
-            kind: "user" | "service_account";
+            /**
+             * @description `operator`: the admin CLI (`npm run iam`), named after the operating-system account that ran it.
+             * @enum {string}
+             */
+            kind: "user" | "service_account" | "operator";
             /**
              * @description The principal's name when it acted.
              * @example mary.jane@doe.net
@@ -615,6 +618,7 @@ export interface components {
             name: string;
             /**
              * Format: uuid
+             * @description The principal's id; empty for the operator, which is no stored principal.
              * @example 5f1d7c0e-3b7a-4a53-9a38-7a3f0e9c2b11
              */
             id: string;

@@ -10,8 +10,10 @@ import {
   IAM_HTTP_CONFIG,
   IAM_MODULE_OPTIONS,
   IAM_OPTIONS,
+  IAM_PROCESS_KIND,
   type IamModuleAsyncOptions,
   type IamModuleOptions,
+  type IamProcessKind,
   resolveIamOptions,
   type ResolvedIamOptions,
 } from './iam.options.js';
@@ -39,7 +41,14 @@ const resolvedProviders: Provider[] = [
   { provide: IAM_AUDIT_CONFIG, inject: [IAM_OPTIONS], useFactory: (options: ResolvedIamOptions) => options.audit },
 ];
 
-const exported = [IAM_OPTIONS, IAM_AUTH_CONFIG, IAM_HTTP_CONFIG, IAM_DATABASE_CONFIG, IAM_AUDIT_CONFIG];
+const exported = [
+  IAM_OPTIONS,
+  IAM_AUTH_CONFIG,
+  IAM_HTTP_CONFIG,
+  IAM_DATABASE_CONFIG,
+  IAM_AUDIT_CONFIG,
+  IAM_PROCESS_KIND,
+];
 
 /**
  * What every IAM feature module needs, once per application (global): the options, the IAM's DataSource, rate
@@ -52,19 +61,28 @@ export class IamCoreModule {
     return IamCoreModule.module([{ provide: IAM_MODULE_OPTIONS, useValue: options }]);
   }
 
-  static forRootAsync(options: Pick<IamModuleAsyncOptions, 'imports' | 'inject' | 'useFactory'>): DynamicModule {
+  /** `processKind`: `cli` for the admin CLI only (see IamProcessKind); a host leaves it out. */
+  static forRootAsync(
+    options: Pick<IamModuleAsyncOptions, 'imports' | 'inject' | 'useFactory'>,
+    processKind: IamProcessKind = 'service',
+  ): DynamicModule {
     return IamCoreModule.module(
       [{ provide: IAM_MODULE_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory }],
       options.imports,
+      processKind,
     );
   }
 
-  private static module(optionProviders: Provider[], imports: IamModuleAsyncOptions['imports'] = []): DynamicModule {
+  private static module(
+    optionProviders: Provider[],
+    imports: IamModuleAsyncOptions['imports'] = [],
+    processKind: IamProcessKind = 'service',
+  ): DynamicModule {
     return {
       module: IamCoreModule,
       global: true,
       imports: [...imports, DatabaseModule, AuditModule, RateLimitModule, AuthModule, PaginationModule],
-      providers: [...optionProviders, ...resolvedProviders],
+      providers: [...optionProviders, ...resolvedProviders, { provide: IAM_PROCESS_KIND, useValue: processKind }],
       exports: exported,
     };
   }

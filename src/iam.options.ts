@@ -177,6 +177,15 @@ export const IAM_AUDIT_CONFIG = Symbol('IAM_AUDIT_CONFIG');
 
 export const DEFAULT_ROUTE_PREFIX = 'api/v1';
 
+/**
+ * The kind of process the IAM runs in. `service` (the standalone service, every host): it serves requests, and its
+ * start-up does a serving instance's chores: the built-in `admin` account (IAM_BOOTSTRAP_TOKEN), removing expired
+ * sessions, the warning about legacy names. `cli`: the admin CLI, which runs one command on the database and exits,
+ * and does none of them; a CLI run whose environment lacks the service's IAM_BOOTSTRAP_TOKEN must not revoke it.
+ */
+export type IamProcessKind = 'service' | 'cli';
+export const IAM_PROCESS_KIND = Symbol('IAM_PROCESS_KIND');
+
 // --- validation -------------------------------------------------------------------------------------------
 
 class DatabaseOptionsSchema {

@@ -8,7 +8,7 @@ import {
 import type { AuditConfig } from '../config/audit.config.js';
 import { isDatabaseUnavailable, loggableError, unavailabilityReason } from '../database/database-errors.js';
 import { TransactionService } from '../database/transaction.service.js';
-import { IAM_AUDIT_CONFIG } from '../iam.options.js';
+import { IAM_AUDIT_CONFIG, IAM_PROCESS_KIND, type IamProcessKind } from '../iam.options.js';
 import { AuditEvent } from './entities/audit-event.entity.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -31,9 +31,14 @@ export class AuditRetentionService implements OnApplicationBootstrap, BeforeAppl
   constructor(
     @Inject(IAM_AUDIT_CONFIG) private readonly config: AuditConfig,
     private readonly tx: TransactionService,
+    @Inject(IAM_PROCESS_KIND) private readonly processKind: IamProcessKind,
   ) {}
 
+  /** A serving instance's chore: not the admin CLI's, which runs one command and exits. */
   onApplicationBootstrap(): void {
+    if (this.processKind === 'cli') {
+      return;
+    }
     this.schedule();
     this.timer = setInterval(() => this.schedule(), DAY_MS);
     this.timer.unref();

@@ -208,7 +208,8 @@ export class AuditService {
       id: uuidv7(time),
       time,
       actorKind: actor ? actor.kind : 'anonymous',
-      actorId: actor?.id ?? null,
+      // The operator (the admin CLI) is no stored principal: it has no id to keep.
+      actorId: actor && actor.kind !== 'operator' ? actor.id : null,
       actorName: actor?.name ?? null,
       actorKey: actor ? nameKey(actor.name) : null,
       action: input.action,

@@ -6,12 +6,12 @@ import { type IamAction, lrn, type ResourceKind } from './actions.js';
 import { firstUncovered, type Lack } from './containment.js';
 import { CompiledPolicy, type PolicyStatement } from './policy.js';
 import { policyCondition, type SqlCondition } from './policy-sql.js';
-import type { Principal } from './principal.js';
+import type { Principal, StoredPrincipalKind } from './principal.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
 /** A principal acted upon: enough to tell how much authority it holds. */
 export interface TargetPrincipal {
-  kind: Principal['kind'];
+  kind: StoredPrincipalKind;
   id: string;
   name: string;
   isAdmin: boolean;
@@ -180,10 +180,15 @@ export class AuthorizationService {
     return principal.isAdmin ? null : firstUncovered(await this.statementsOf(principal), granted);
   }
 
-  /** Everything the principal's groups' roles grant, compiled for decisions (administrators: nothing to load). */
+  /**
+   * Everything the principal's groups' roles grant, compiled for decisions (administrators, the operator among them:
+   * nothing to load).
+   */
   async loadPolicy(principal: Principal): Promise<CompiledPolicy> {
     return new CompiledPolicy(
-      principal.isAdmin ? [] : await this.load(this.dataSource.manager, principal.kind, principal.id),
+      principal.isAdmin || principal.kind === 'operator'
+        ? []
+        : await this.load(this.dataSource.manager, principal.kind, principal.id),
     );
   }
 
@@ -206,7 +211,7 @@ export class AuthorizationService {
   }
 
   /** Every statement of every role bound to a group the principal is in. */
-  private async load(em: EntityManager, kind: Principal['kind'], id: string): Promise<PolicyStatement[]> {
+  private async load(em: EntityManager, kind: StoredPrincipalKind, id: string): Promise<PolicyStatement[]> {
     const membership =
       kind === 'user'
         ? { table: 'user_groups', column: 'user_id' }

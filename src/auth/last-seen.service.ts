@@ -8,7 +8,7 @@ import { IAM_AUTH_CONFIG } from '../iam.options.js';
 import { ServiceAccount } from '../service-accounts/entities/service-account.entity.js';
 import { Session } from '../sessions/entities/session.entity.js';
 import { User } from '../users/entities/user.entity.js';
-import type { Principal } from './principal.js';
+import type { StoredPrincipalKind } from './principal.js';
 
 /** `last_seen_at` is written at most this often per principal (and per session) and instance. */
 export const LAST_SEEN_RESOLUTION_MS = 60_000;
@@ -36,7 +36,7 @@ export class LastSeenService implements BeforeApplicationShutdown {
     this.sessionResolutionMs = Math.min(LAST_SEEN_RESOLUTION_MS, (config.sessionIdleMinutes * 60_000) / 10);
   }
 
-  record(principal: Pick<Principal, 'kind' | 'id' | 'sessionId'>, now = Date.now()): void {
+  record(principal: { kind: StoredPrincipalKind; id: string; sessionId?: string }, now = Date.now()): void {
     const entity = principal.kind === 'user' ? User : ServiceAccount;
     this.stamp(`${principal.kind}:${principal.id}`, LAST_SEEN_RESOLUTION_MS, now, (em, at) =>
       em.update(entity, { id: principal.id }, { lastSeenAt: at }),

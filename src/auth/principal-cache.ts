@@ -5,7 +5,7 @@ import { AuthorityVersionService } from '../database/authority-version.service.j
 import { AuthorizationService } from './authorization.service.js';
 import { LastSeenService } from './last-seen.service.js';
 import type { CompiledPolicy } from './policy.js';
-import type { Principal } from './principal.js';
+import type { CredentialPrincipal, Principal } from './principal.js';
 
 /**
  * What a credential check found: the principal, and until when the credential is good (null: no expiry). For a
@@ -13,12 +13,12 @@ import type { Principal } from './principal.js';
  * used past either.
  */
 export interface Authenticated {
-  principal: Principal;
+  principal: CredentialPrincipal;
   expiresAt: Date | null;
 }
 
 interface Entry {
-  principal: Readonly<Principal>;
+  principal: Readonly<CredentialPrincipal>;
   policy: CompiledPolicy;
   /** Epoch milliseconds; null when the credential does not expire. */
   expiresAt: number | null;
@@ -77,7 +77,7 @@ export class PrincipalCache {
         this.entries.set(key, entry);
       }
     }
-    const principal: Principal = { ...entry.principal };
+    const principal: CredentialPrincipal = { ...entry.principal };
     this.authorization.adopt(principal, entry.policy);
     this.lastSeen.record(principal);
     return principal;

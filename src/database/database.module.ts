@@ -1,12 +1,23 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { IAM_OPTIONS, IamOptionsError, type ResolvedIamOptions } from '../iam.options.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { IAM_DATA_SOURCE } from './iam-data-source.js';
 import { runMigrations } from './run-migrations.js';
 import { AuthorityVersionService } from './authority-version.service.js';
 import { TransactionService } from './transaction.service.js';
+
+/** The database is behind the code, and the IAM was told not to migrate it (`migrations: 'skip'`). */
+export class PendingMigrationsError extends IamOptionsError {
+  constructor(readonly pending: number) {
+    super(
+      `The IAM's database has ${pending} pending migration${pending === 1 ? '' : 's'} and the option is ` +
+        "migrations: 'skip': run them first (runIamMigrations, `npm run iam -- migrate`, or `npm run migration:run` " +
+        'in the service)',
+    );
+  }
+}
 
 /** The IAM's own DataSource (named IAM_DATA_SOURCE, beside any of the host's), migrated at start unless told not to. */
 @Global()
@@ -30,11 +41,12 @@ import { TransactionService } from './transaction.service.js';
         try {
           if (migrationsRun) {
             await runMigrations(dataSource);
-          } else if (await dataSource.showMigrations()) {
-            throw new IamOptionsError(
-              "The IAM's database has pending migrations and the option is migrations: 'skip': run them first " +
-                '(runIamMigrations, or `npm run migration:run` in the service)',
-            );
+          } else {
+            // Read only (showMigrations() would create the migrations table of an empty database).
+            const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+            if (pending.length > 0) {
+              throw new PendingMigrationsError(pending.length);
+            }
           }
         } catch (error) {
           await dataSource.destroy().catch(() => undefined);

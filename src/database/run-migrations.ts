@@ -1,18 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type Migration } from 'typeorm';
 
 /** Arbitrary constant: the PostgreSQL advisory lock that serialises migrations across instances. */
 const MIGRATION_LOCK_KEY = 4_242_001;
 
 /**
- * Applies pending migrations and logs each one applied. On PostgreSQL several instances may start at once,
- * so the run holds a session advisory lock: the first instance migrates, the others wait and then find
- * nothing to do.
+ * Applies pending migrations, logs each one applied, and returns them. On PostgreSQL several instances may start at
+ * once, so the run holds a session advisory lock: the first instance migrates, the others wait and then find nothing
+ * to do.
  */
-export async function runMigrations(dataSource: DataSource): Promise<void> {
+export async function runMigrations(dataSource: DataSource): Promise<Migration[]> {
   if (dataSource.options.type !== 'postgres') {
-    logApplied(await dataSource.runMigrations({ transaction: 'each' }));
-    return;
+    return logApplied(await dataSource.runMigrations({ transaction: 'each' }));
   }
   const lockRunner = dataSource.createQueryRunner();
   await lockRunner.connect();
@@ -25,14 +24,14 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
       // A schema of its own (the `database.schema` option): made on first start.
       await lockRunner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     }
-    logApplied(await dataSource.runMigrations({ transaction: 'each' }));
+    return logApplied(await dataSource.runMigrations({ transaction: 'each' }));
   } finally {
     await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lockRunner.release();
   }
 }
 
-function logApplied(migrations: { name: string }[]): void {
+function logApplied(migrations: Migration[]): Migration[] {
   const logger = new Logger('Migrations');
   if (migrations.length === 0) {
     logger.log('Schema is up to date');
@@ -40,4 +39,5 @@ function logApplied(migrations: { name: string }[]): void {
   for (const migration of migrations) {
     logger.log(`Applied migration ${migration.name}`);
   }
+  return migrations;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, Repository } from 'typeorm';
+import { type EntityManager, Not, Repository } from 'typeorm';
 import { type IamAction, lrn } from '../auth/actions.js';
 import { AdministratorsService, BUILTIN_ADMIN_NAME } from '../auth/administrators.service.js';
 import { auditTarget, changesOf, created, deleted, isoOrNull, secretChanged } from '../audit/audit-event.js';
@@ -18,7 +18,7 @@ import { containsPattern, listBody, PageTokenService } from '../pagination/page-
 import { nameKey } from '../common/names.js';
 import { parseRfc3339DateTime } from '../common/validators.js';
 import type { AuthConfig } from '../config/auth.config.js';
-import { IAM_AUTH_CONFIG } from '../iam.options.js';
+import { IAM_AUTH_CONFIG, IAM_PROCESS_KIND, type IamProcessKind } from '../iam.options.js';
 import { ConfigurationError } from '../config/env.validation.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { hydrate, selectColumns } from '../database/raw-rows.js';
@@ -59,6 +59,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     private readonly tx: TransactionService,
     private readonly pages: PageTokenService,
     private readonly audit: AuditService,
+    @Inject(IAM_PROCESS_KIND) private readonly processKind: IamProcessKind,
   ) {}
 
   /** Service accounts as API ServiceAccounts, with their groups (compactGroupsOfMany: a fixed few statements). */
@@ -124,12 +125,20 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     return dto;
   }
 
-  /** Creates the account and its token; the token is in this answer and nowhere else, ever. */
-  async create(principal: Principal, dto: CreateServiceAccountDto): Promise<ServiceAccountWithTokenDto> {
-    // A service account named in IAM_ADMINISTRATORS would be an administrator.
+  /**
+   * Creates the account and its token; the token is in this answer and nowhere else, ever. `administrator`: an
+   * administrator by its own flag, whatever IAM_ADMINISTRATORS says, like the built-in `admin` account (the admin
+   * CLI's `--admin`; the API has no way to ask for it). Only administrators create administrators.
+   */
+  async create(
+    principal: Principal,
+    dto: CreateServiceAccountDto,
+    { administrator = false }: { administrator?: boolean } = {},
+  ): Promise<ServiceAccountWithTokenDto> {
+    // A service account named in IAM_ADMINISTRATORS would be an administrator too.
     this.authorization.assertMayCreateAdministrator(
       principal,
-      this.administrators.isAdministrator(dto.name),
+      administrator || this.administrators.isAdministrator(dto.name),
       'iam:CreateServiceAccount',
       lrn('service-account', dto.name),
     );
@@ -144,7 +153,7 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
       tokenHash: hashSecret(token),
       tokenExpiresAt: expiresAt,
       tokenFromBootstrap: false,
-      isBuiltinAdmin: false,
+      isBuiltinAdmin: administrator,
       createdAt: new Date(),
       lastSeenAt: null,
     });
@@ -317,9 +326,13 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
   /**
    * The built-in `admin` service account. With IAM_BOOTSTRAP_TOKEN it authenticates with exactly
    * that token (its stored hash follows the variable). Without it, and with no administrator at all,
-   * it is created with a fresh token that is logged this once.
+   * it is created with a fresh token that is logged this once. Not in the admin CLI (IamProcessKind): its environment
+   * may lack the service's IAM_BOOTSTRAP_TOKEN, and it has no log for a new token to go to.
    */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.processKind === 'cli') {
+      return;
+    }
     try {
       await this.ensureBuiltinAdmin();
     } catch (error) {
@@ -462,8 +475,14 @@ export class ServiceAccountsService implements OnApplicationBootstrap {
     }
   }
 
-  /** Whether a principal named in IAM_ADMINISTRATORS exists (the built-in account aside). */
+  /**
+   * Whether an administrator other than the built-in account exists: a principal named in IAM_ADMINISTRATORS, or a
+   * service account the admin CLI made an administrator (`create-service-account --admin`).
+   */
   private async anAdministratorExists(em: EntityManager): Promise<boolean> {
+    if (await em.exists(ServiceAccount, { where: { isBuiltinAdmin: true, name: Not(BUILTIN_ADMIN_NAME) } })) {
+      return true;
+    }
     const names = this.administrators.configuredNames().filter((name) => name !== BUILTIN_ADMIN_NAME);
     if (names.length === 0) {
       return false;

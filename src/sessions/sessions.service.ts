@@ -12,7 +12,7 @@ import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { DEFAULT_LIST_LIMIT } from '../common/dto/list-query.dto.js';
 import type { AuthConfig } from '../config/auth.config.js';
-import { IAM_AUTH_CONFIG } from '../iam.options.js';
+import { IAM_AUTH_CONFIG, IAM_PROCESS_KIND, type IamProcessKind } from '../iam.options.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { listBody, PageTokenService } from '../pagination/page-token.service.js';
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
@@ -74,10 +74,17 @@ export class SessionsService implements OnApplicationBootstrap {
     private readonly failures: CredentialFailuresService,
     private readonly pages: PageTokenService,
     private readonly audit: AuditService,
+    @Inject(IAM_PROCESS_KIND) private readonly processKind: IamProcessKind,
   ) {}
 
-  /** Expired and idle sessions are refused anyway; this keeps the table from growing without bound. */
+  /**
+   * Expired and idle sessions are refused anyway; this keeps the table from growing without bound (a service's
+   * chore: not the admin CLI's).
+   */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.processKind === 'cli') {
+      return;
+    }
     const now = new Date();
     await this.tx.write((em) => em.delete(Session, { expiresAt: LessThan(now) }));
     await this.tx.write((em) => em.delete(Session, { lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) }));

@@ -1,9 +1,10 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { nameProblem } from '../common/names.js';
 import { SLUG_NAME_PATTERN } from '../common/validators.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
+import { IAM_PROCESS_KIND, type IamProcessKind } from '../iam.options.js';
 
 export type NamedKind = 'user' | 'group' | 'role' | 'service_account';
 
@@ -45,9 +46,16 @@ export function legacyReason(kind: NamedKind, name: string): string | null {
 export class LegacyNamesService implements OnApplicationBootstrap {
   private readonly logger = new Logger(LegacyNamesService.name);
 
-  constructor(@InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource(IAM_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(IAM_PROCESS_KIND) private readonly processKind: IamProcessKind,
+  ) {}
 
+  /** The service's start-up warning; the admin CLI leaves it to the service. */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.processKind === 'cli') {
+      return;
+    }
     const legacy = await this.find();
     if (legacy.length > 0) {
       this.logger.warn(

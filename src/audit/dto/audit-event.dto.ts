@@ -2,11 +2,12 @@ import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import type { AuditEvent } from '../entities/audit-event.entity.js';
 
 export class AuditActorDto {
-  @ApiProperty({ enum: ['user', 'service_account'] })
-  kind: 'user' | 'service_account';
+  /** `operator`: the admin CLI (`npm run iam`), named after the operating-system account that ran it. */
+  @ApiProperty({ enum: ['user', 'service_account', 'operator'] })
+  kind: 'user' | 'service_account' | 'operator';
   /** The principal's name when it acted. @example "mary.jane@doe.net" */
   name: string;
-  /** @example "5f1d7c0e-3b7a-4a53-9a38-7a3f0e9c2b11" */
+  /** The principal's id; empty for the operator, which is no stored principal. @example "5f1d7c0e-3b7a-4a53-9a38-7a3f0e9c2b11" */
   id: string;
 }
 

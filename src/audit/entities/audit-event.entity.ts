@@ -22,7 +22,7 @@ export class AuditEvent {
 
   /** `user`, `service_account`, or `anonymous` (a sign-in, a refusal before anyone was authenticated). */
   @Column({ name: 'actor_kind', type: String, length: 16 })
-  actorKind: 'user' | 'service_account' | 'anonymous';
+  actorKind: 'user' | 'service_account' | 'operator' | 'anonymous';
 
   @Column({ name: 'actor_id', type: 'uuid', nullable: true })
   actorId: string | null;

@@ -35,7 +35,10 @@ export class ServiceAccount {
   @Column({ name: 'token_expires_at', type: Date, nullable: true })
   tokenExpiresAt: Date | null;
 
-  /** The built-in `admin` account made at first start: always an administrator. */
+  /**
+   * An administrator whatever IAM_ADMINISTRATORS says: the built-in `admin` account made at first start, and the
+   * accounts the admin CLI creates with `--admin` (the column's name is from before those).
+   */
   @Column({ name: 'is_builtin_admin', type: Boolean, default: false })
   isBuiltinAdmin: boolean;
 
