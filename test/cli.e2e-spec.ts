@@ -356,6 +356,47 @@ describe.each(TEST_DATABASES)('admin CLI (%s)', (kind) => {
   );
 
   it(
+    'audit shows the trail newest first, filtered like the API, and names the operator as the actor of its changes',
+    async () => {
+      const user = await signedInUser(t);
+      const unlock = await runCli(url, ['unlock', user.name]);
+      expect(unlock.code).toBe(0);
+      const target = `iam:user:${user.name}`;
+
+      const json = await runCli(url, ['audit', '--json', '--target', target, '--since', '1h']);
+      expect(json.code).toBe(0);
+      const events = JSON.parse(json.stdout) as { action: string; actor: unknown; time: string; outcome: string }[];
+      const api = await t.http().get('/api/v1/audit-events').query({ target, limit: 1000 }).set(adminAuth).expect(200);
+      expect(events).toEqual(api.body.items);
+      // Newest first: the CLI's unlock, then what the test did over HTTP (set the password, sign in).
+      expect(events[0]).toMatchObject({
+        action: 'iam:UnlockUser',
+        outcome: 'success',
+        actor: { kind: 'operator', name: expect.any(String) as string },
+      });
+      expect(events.map((event) => event.action)).toEqual(
+        expect.arrayContaining(['iam:CreateUser', 'iam:SetUserPassword', 'iam:Login']),
+      );
+
+      const filtered = await runCli(url, ['audit', '--json', '--target', target, '--action', 'iam:login']);
+      expect((JSON.parse(filtered.stdout) as { action: string }[]).map((event) => event.action)).toEqual(['iam:Login']);
+      const later = await runCli(url, ['audit', '--json', '--target', target, '--since', '2999-01-01']);
+      expect(JSON.parse(later.stdout)).toEqual([]);
+
+      const table = await runCli(url, ['audit', '--target', target]);
+      expect(table.code).toBe(0);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^TIME +ACTOR +ACTION +TARGET +OUTCOME +REASON +CLIENT ADDRESS$/);
+      expect(lines[1]).toMatch(new RegExp(`^\\S+ +operator:\\S+ +iam:UnlockUser +${target} +success`));
+      expect(lines.at(-1)).toBe(`(${events.length} events)`);
+
+      expectFailure(await runCli(url, ['audit', '--since', 'yesterday']), 2, /--since/);
+      expectFailure(await runCli(url, ['audit', '--outcome', 'maybe']), 3, /outcome/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'refuses bad input with one line and an exit status of its kind, before touching anything',
     async () => {
       const cases: [string[], number, RegExp][] = [

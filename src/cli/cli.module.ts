@@ -1,6 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { CommandRunner, InjectCommander } from 'nest-commander';
 import { CliLogger } from './cli-logger.js';
+import { AuditCommand } from './commands/audit.command.js';
 import { CreateServiceAccountCommand } from './commands/create-service-account.command.js';
 import { ListUsersCommand } from './commands/list-users.command.js';
 import { MigrateStatusCommand } from './commands/migrate-status.command.js';
@@ -18,6 +19,7 @@ const COMMANDS = [
   SetPasswordCommand,
   UnlockCommand,
   ListUsersCommand,
+  AuditCommand,
   MigrateCommand,
   MigrateStatusCommand,
 ];

@@ -2,7 +2,7 @@ import { Command, Option } from 'nest-commander';
 import { ApiError } from '../../common/api-error.js';
 import { CreateServiceAccountDto } from '../../service-accounts/dto/create-service-account.dto.js';
 import { ServiceAccountsService } from '../../service-accounts/service-accounts.service.js';
-import { invalidOptionValue, nameArgument, validated } from '../arguments.js';
+import { invalidOptionValue, nameArgument, timeArgument, validated } from '../arguments.js';
 import { CliCommand } from '../cli-command.js';
 import { CliError, EXIT } from '../cli-error.js';
 import { IamContext } from '../iam-context.js';
@@ -13,28 +13,19 @@ interface CreateServiceAccountOptions {
   expires?: string;
 }
 
-const HOUR_MS = 60 * 60 * 1000;
-const UNIT_MS: Record<string, number> = { h: HOUR_MS, d: 24 * HOUR_MS };
-
 /**
  * `--expires` as the API's token_expires_at: a duration from now (`90d`, `12h`), a date (midnight UTC), or an
  * RFC 3339 date-time, left to the API's own validation.
  */
 export function expiryOf(value: string, now = Date.now()): string {
-  const duration = /^(\d{1,6})([dh])$/.exec(value);
-  if (duration) {
-    return new Date(now + Number(duration[1]) * UNIT_MS[duration[2]]).toISOString();
+  const time = timeArgument(value, 1, now);
+  if (time === undefined) {
+    throw invalidOptionValue(
+      'Give an RFC 3339 date-time (2030-01-01T00:00:00Z), a date (2030-01-01, midnight UTC) or a duration from ' +
+        'now (90d, 12h).',
+    );
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    return `${value}T00:00:00Z`;
-  }
-  if (/^\d{4}-\d{2}-\d{2}T/i.test(value)) {
-    return value;
-  }
-  throw invalidOptionValue(
-    'Give an RFC 3339 date-time (2030-01-01T00:00:00Z), a date (2030-01-01, midnight UTC) or a duration from ' +
-      'now (90d, 12h).',
-  );
+  return time;
 }
 
 @Command({
