@@ -25,6 +25,23 @@ describe.each(TEST_DATABASES)('schema and persistence (%s)', (kind) => {
     }
   });
 
+  if (kind === 'sqlite') {
+    it('commits durably: every commit syncs the write-ahead log (synchronous = FULL), not only checkpoints', async () => {
+      const database = await createTestDatabase(kind);
+      const options = buildDataSourceOptions({ url: database.url, logging: false });
+      // Opened twice: better-sqlite3's SQLite opens a file already in WAL mode with synchronous = NORMAL.
+      await (await new DataSource(options).initialize()).destroy();
+      const dataSource = await new DataSource(options).initialize();
+      try {
+        expect(await dataSource.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+        expect(await dataSource.query('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
+      } finally {
+        await dataSource.destroy();
+        await database.drop();
+      }
+    });
+  }
+
   it('carries existing rows through every migration', async () => {
     const database = await createTestDatabase(kind);
     const all = kind === 'sqlite' ? sqliteMigrations : postgresMigrations;
