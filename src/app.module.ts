@@ -1,5 +1,4 @@
 import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { IamAuthGuard } from './auth/iam-auth.guard.js';
@@ -8,11 +7,8 @@ import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { MethodNotAllowedMiddleware } from './common/method-not-allowed.middleware.js';
 import { loggerParams } from './common/logging.js';
 import { appConfig } from './config/app.config.js';
-import { auditConfig } from './config/audit.config.js';
-import { authConfig } from './config/auth.config.js';
-import { databaseConfig } from './config/database.config.js';
-import { validateEnvironment } from './config/env.validation.js';
 import { iamOptionsFromConfig } from './config/iam-options.from-config.js';
+import { IAM_OPTIONS_SOURCES, serviceConfigModule } from './config/service-config.js';
 import { HealthModule } from './health/health.module.js';
 import { IamModule } from './iam.module.js';
 
@@ -26,16 +22,11 @@ export const API_PREFIX = 'api/v1';
  */
 @Module({
   imports: [
-    ConfigModule.forRoot({
-      isGlobal: true,
-      cache: true,
-      load: [appConfig, authConfig, databaseConfig, auditConfig],
-      validate: validateEnvironment,
-    }),
+    serviceConfigModule(),
     LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: loggerParams }),
     IamModule.forRootAsync({
       routePrefix: API_PREFIX,
-      inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY],
+      inject: IAM_OPTIONS_SOURCES,
       useFactory: iamOptionsFromConfig,
     }),
     HealthModule,

@@ -6,15 +6,14 @@ import {
   type OnApplicationShutdown,
   type Type,
 } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { operatorPrincipal, type Principal } from '../auth/principal.js';
-import { appConfig, type AppConfig } from '../config/app.config.js';
-import { auditConfig, type AuditConfig } from '../config/audit.config.js';
-import { authConfig, type AuthConfig } from '../config/auth.config.js';
-import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
-import { validateEnvironment } from '../config/env.validation.js';
+import type { AppConfig } from '../config/app.config.js';
+import type { AuditConfig } from '../config/audit.config.js';
+import type { AuthConfig } from '../config/auth.config.js';
+import type { DatabaseConfig } from '../config/database.config.js';
 import { iamOptionsFromConfig } from '../config/iam-options.from-config.js';
+import { IAM_OPTIONS_SOURCES, serviceConfigModule } from '../config/service-config.js';
 import { IamCoreModule } from '../iam-core.module.js';
 import { IAM_FEATURE_MODULES } from '../iam.module.js';
 import type { IamModuleOptions } from '../iam.options.js';
@@ -47,16 +46,8 @@ class IamCliModule {
     return {
       module: IamCliModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          cache: true,
-          load: [appConfig, authConfig, databaseConfig, auditConfig],
-          validate: validateEnvironment,
-        }),
-        IamCoreModule.forRootAsync(
-          { inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY], useFactory: cliIamOptions },
-          'cli',
-        ),
+        serviceConfigModule(),
+        IamCoreModule.forRootAsync({ inject: IAM_OPTIONS_SOURCES, useFactory: cliIamOptions }, 'cli'),
         ...IAM_FEATURE_MODULES,
       ],
     };

@@ -6,8 +6,7 @@ import { MAX_LIST_LIMIT } from '../../common/dto/list-query.dto.js';
 import { invalidOptionValue, timeArgument, validated } from '../arguments.js';
 import { CliCommand } from '../cli-command.js';
 import { IamContext } from '../iam-context.js';
-import { print, printable, table } from '../output.js';
-import { Progress } from '../progress.js';
+import { printList } from '../output.js';
 
 interface AuditOptions {
   since?: string;
@@ -23,15 +22,7 @@ const HEADER = ['TIME', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME', 'REASON', 'CLIEN
 
 function row(event: AuditEventDto): string[] {
   const actor = event.actor === 'anonymous' ? 'anonymous' : `${event.actor.kind}:${event.actor.name}`;
-  return [
-    event.time,
-    actor,
-    event.action,
-    event.target,
-    event.outcome,
-    event.reason ?? '',
-    event.client_address ?? '',
-  ].map(printable);
+  return [event.time, actor, event.action, event.target, event.outcome, event.reason ?? '', event.client_address ?? ''];
 }
 
 /** A time option (`--since`, `--until`): a duration back from now, a date or an RFC 3339 date-time. */
@@ -95,36 +86,12 @@ export class AuditCommand extends CliCommand {
     // The API's own validation of the filters: the same rules and messages (exit status 3 when refused).
     const query = await validated(ListAuditEventsQueryDto, { ...filters, limit: MAX_LIST_LIMIT });
     const events = await this.iam.get(AuditEventsService);
-    const progress = new Progress('Reading the audit trail');
-    const rows: string[][] = [];
-    let count = 0;
-    let pageToken: string | undefined;
-    try {
-      if (json) {
-        await print('[');
-      }
-      do {
-        const page = await events.list({ ...query, ...(pageToken === undefined ? {} : { page_token: pageToken }) });
-        for (const event of page.items) {
-          if (json) {
-            await print(`${count === 0 ? '' : ','}\n${JSON.stringify(event)}`);
-          } else {
-            rows.push(row(event));
-          }
-          count++;
-        }
-        pageToken = page.next_page_token;
-        progress.update(`Reading the audit trail: ${count} events so far`);
-      } while (pageToken !== undefined);
-    } finally {
-      progress.done(`Read ${count} event${count === 1 ? '' : 's'}`);
-    }
-    if (json) {
-      await print(count === 0 ? ']\n' : '\n]\n');
-    } else if (count === 0) {
-      await print('No events\n');
-    } else {
-      await print(table(HEADER, rows) + `(${count} event${count === 1 ? '' : 's'})\n`);
-    }
+    await printList({
+      noun: ['event', 'events'],
+      json,
+      header: HEADER,
+      row,
+      page: (pageToken) => events.list({ ...query, ...(pageToken === undefined ? {} : { page_token: pageToken }) }),
+    });
   }
 }

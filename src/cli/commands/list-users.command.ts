@@ -5,8 +5,7 @@ import { UsersService } from '../../users/users.service.js';
 import { invalidOptionValue } from '../arguments.js';
 import { CliCommand } from '../cli-command.js';
 import { IamContext } from '../iam-context.js';
-import { print, printable, table } from '../output.js';
-import { Progress } from '../progress.js';
+import { printList } from '../output.js';
 
 interface ListUsersOptions {
   json?: boolean;
@@ -23,7 +22,7 @@ function row(user: UserDto): string[] {
     user.locked_until ?? '',
     user.last_seen_at ?? 'never',
     user.groups.map((group) => group.name).join(','),
-  ].map(printable);
+  ];
 }
 
 @Command({
@@ -55,42 +54,16 @@ export class ListUsersCommand extends CliCommand {
 
   async run(_: string[], options: ListUsersOptions = {}): Promise<void> {
     const users = await this.iam.get(UsersService);
-    const progress = new Progress('Listing users');
-    const rows: string[][] = [];
-    let count = 0;
-    let pages = 0;
-    let pageToken: string | undefined;
-    try {
-      if (options.json) {
-        await print('[');
-      }
-      do {
-        const page = await users.list(this.iam.operator, {
+    await printList({
+      noun: ['user', 'users'],
+      json: options.json,
+      header: HEADER,
+      row,
+      page: (pageToken) =>
+        users.list(this.iam.operator, {
           limit: options.pageSize ?? MAX_LIST_LIMIT,
           ...(pageToken === undefined ? {} : { page_token: pageToken }),
-        });
-        pages++;
-        for (const user of page.items) {
-          if (options.json) {
-            // Streamed: the whole list is never held in memory (nor is the table's text, only its cells).
-            await print(`${count === 0 ? '' : ','}\n${JSON.stringify(user)}`);
-          } else {
-            rows.push(row(user));
-          }
-          count++;
-        }
-        pageToken = page.next_page_token;
-        progress.update(`Listing users: ${count} so far (page ${pages})`);
-      } while (pageToken !== undefined);
-    } finally {
-      progress.done(`Listed ${count} user${count === 1 ? '' : 's'} in ${pages} page${pages === 1 ? '' : 's'}`);
-    }
-    if (options.json) {
-      await print(count === 0 ? ']\n' : '\n]\n');
-    } else if (count === 0) {
-      await print('No users\n');
-    } else {
-      await print(table(HEADER, rows) + `(${count} user${count === 1 ? '' : 's'})\n`);
-    }
+        }),
+    });
   }
 }
