@@ -116,6 +116,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/login/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ways of signing in that are open
+         * @description Public: password sign-in for everyone or administrators only, and which single sign-on is on.
+         */
+        get: operations["methodsLoginMethod"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/logout": {
         parameters: {
             query?: never;
@@ -1018,6 +1038,24 @@ export interface components {
             /** @example correct horse battery staple */
             password: string;
         };
+        LoginMethodsDto: {
+            /**
+             * @description `all`: every user may sign in with a password; `admins-only`: administrators only (IAM_PASSWORD_LOGIN).
+             * @example all
+             * @enum {string}
+             */
+            password: "all" | "admins-only";
+            /**
+             * @description Single sign-on with OIDC (GET /api/v1/login/oidc) is configured.
+             * @example true
+             */
+            oidc: boolean;
+            /**
+             * @description Single sign-on with SAML is configured.
+             * @example false
+             */
+            saml: boolean;
+        };
         PolicyStatementDto: {
             /**
              * @example allow
@@ -1419,6 +1457,14 @@ export interface components {
             metadata: {
                 [key: string]: string;
             };
+            /**
+             * @description How the user can sign in: `password` when a password is set, `oidc` and `saml` when bound to an identity at the
+             *     provider by single sign-on; empty when none yet.
+             * @example [
+             *       "password"
+             *     ]
+             */
+            auth_methods: ("password" | "oidc" | "saml")[];
             /**
              * Format: date-time
              * @description Until when sign-in and password change are refused after repeated wrong passwords; null when not locked.
@@ -2071,7 +2117,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Sent by a page of another site (cross-site protection) */
+            /** @description Sent by a page of another site (cross-site protection); or, with IAM_PASSWORD_LOGIN=admins-only, the right password of a user who is not an administrator (they sign in with single sign-on) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2094,6 +2140,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    methodsLoginMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginMethodsDto"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["Internal"];
             503: components["responses"]["DatabaseUnavailable"];
         };

@@ -11,6 +11,7 @@ import { appConfig } from './config/app.config.js';
 import { auditConfig } from './config/audit.config.js';
 import { authConfig } from './config/auth.config.js';
 import { databaseConfig } from './config/database.config.js';
+import { ssoConfig } from './config/sso.config.js';
 import { validateEnvironment } from './config/env.validation.js';
 import { iamOptionsFromConfig } from './config/iam-options.from-config.js';
 import { HealthModule } from './health/health.module.js';
@@ -29,13 +30,13 @@ export const API_PREFIX = 'api/v1';
     ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
-      load: [appConfig, authConfig, databaseConfig, auditConfig],
+      load: [appConfig, authConfig, databaseConfig, auditConfig, ssoConfig],
       validate: validateEnvironment,
     }),
     LoggerModule.forRootAsync({ inject: [appConfig.KEY], useFactory: loggerParams }),
     IamModule.forRootAsync({
       routePrefix: API_PREFIX,
-      inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY],
+      inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY, ssoConfig.KEY],
       useFactory: iamOptionsFromConfig,
     }),
     HealthModule,

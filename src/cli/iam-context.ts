@@ -13,6 +13,7 @@ import { appConfig, type AppConfig } from '../config/app.config.js';
 import { auditConfig, type AuditConfig } from '../config/audit.config.js';
 import { authConfig, type AuthConfig } from '../config/auth.config.js';
 import { databaseConfig, type DatabaseConfig } from '../config/database.config.js';
+import { ssoConfig, type SsoConfig } from '../config/sso.config.js';
 import { validateEnvironment } from '../config/env.validation.js';
 import { iamOptionsFromConfig } from '../config/iam-options.from-config.js';
 import { IamCoreModule } from '../iam-core.module.js';
@@ -32,8 +33,9 @@ function cliIamOptions(
   auth: AuthConfig,
   database: DatabaseConfig,
   audit: AuditConfig,
+  sso: SsoConfig,
 ): IamModuleOptions {
-  return { ...iamOptionsFromConfig(app, auth, database, audit), migrations: 'skip', redis: undefined, swagger: false };
+  return { ...iamOptionsFromConfig(app, auth, database, audit, sso), migrations: 'skip', redis: undefined, swagger: false };
 }
 
 /**
@@ -50,11 +52,14 @@ class IamCliModule {
         ConfigModule.forRoot({
           isGlobal: true,
           cache: true,
-          load: [appConfig, authConfig, databaseConfig, auditConfig],
+          load: [appConfig, authConfig, databaseConfig, auditConfig, ssoConfig],
           validate: validateEnvironment,
         }),
         IamCoreModule.forRootAsync(
-          { inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY], useFactory: cliIamOptions },
+          {
+            inject: [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY, ssoConfig.KEY],
+            useFactory: cliIamOptions,
+          },
           'cli',
         ),
         ...IAM_FEATURE_MODULES,
