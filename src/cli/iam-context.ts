@@ -35,7 +35,12 @@ function cliIamOptions(
   audit: AuditConfig,
   sso: SsoConfig,
 ): IamModuleOptions {
-  return { ...iamOptionsFromConfig(app, auth, database, audit, sso), migrations: 'skip', redis: undefined, swagger: false };
+  return {
+    ...iamOptionsFromConfig(app, auth, database, audit, sso),
+    migrations: 'skip',
+    redis: undefined,
+    swagger: false,
+  };
 }
 
 /**
