@@ -116,6 +116,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/login/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ways of signing in that are open
+         * @description Public: password sign-in for everyone or administrators only, and which single sign-on is on.
+         */
+        get: operations["methodsLoginMethod"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/login/oidc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with the OIDC identity provider
+         * @description Public. Redirects (302) to the provider with a new `state`, `nonce` and PKCE (S256) challenge, kept sealed in the HttpOnly `iam_oidc_flow` cookie for 10 minutes. Rate-limited per client address like /login.
+         */
+        get: operations["startOidc"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/login/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The OIDC identity provider’s answer (the redirect URI to register)
+         * @description Public: the provider sends the browser here. Checks the answer against the sign-in started in this browser (state; nonce, issuer, audience, signature and expiry of the ID token; the code exchanged with the PKCE verifier), signs the user in (created on first sign-in, profile and groups from the provider), sets the `session_id` cookie as POST /login does and redirects (302) to the sign-in’s redirect_to (default `/`). Every sign-in and refusal is in the audit trail (`iam:Login`).
+         */
+        get: operations["callbackOidc"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/logout": {
         parameters: {
             query?: never;
@@ -1018,6 +1078,24 @@ export interface components {
             /** @example correct horse battery staple */
             password: string;
         };
+        LoginMethodsDto: {
+            /**
+             * @description `all`: every user may sign in with a password; `admins-only`: administrators only (IAM_PASSWORD_LOGIN).
+             * @example all
+             * @enum {string}
+             */
+            password: "all" | "admins-only";
+            /**
+             * @description Single sign-on with OIDC (GET /api/v1/login/oidc) is configured.
+             * @example true
+             */
+            oidc: boolean;
+            /**
+             * @description Single sign-on with SAML is configured.
+             * @example false
+             */
+            saml: boolean;
+        };
         PolicyStatementDto: {
             /**
              * @example allow
@@ -1419,6 +1497,14 @@ export interface components {
             metadata: {
                 [key: string]: string;
             };
+            /**
+             * @description How the user can sign in: `password` when a password is set, `oidc` and `saml` when bound to an identity at the
+             *     provider by single sign-on; empty when none yet.
+             * @example [
+             *       "password"
+             *     ]
+             */
+            auth_methods: ("password" | "oidc" | "saml")[];
             /**
              * Format: date-time
              * @description Until when sign-in and password change are refused after repeated wrong passwords; null when not locked.
@@ -2071,7 +2157,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Sent by a page of another site (cross-site protection) */
+            /** @description Sent by a page of another site (cross-site protection); or, with IAM_PASSWORD_LOGIN=admins-only, the right password of a user who is not an administrator (they sign in with single sign-on) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2096,6 +2182,186 @@ export interface operations {
             };
             500: components["responses"]["Internal"];
             503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    methodsLoginMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginMethodsDto"];
+                };
+            };
+            400: components["responses"]["InvalidJson"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["DatabaseUnavailable"];
+        };
+    };
+    startOidc: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Where to send the browser once signed in: a path of this site (one leading `/`), or a URL of an origin in
+                 *     IAM_SSO_REDIRECT_ORIGINS. Default `/`.
+                 */
+                redirect_to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the identity provider */
+            302: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A redirect_to that is not allowed */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description OIDC is not configured */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Too many requests (login-address); Retry-After says when to try again */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description The identity provider cannot be reached (discovery, token endpoint): try again later */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    callbackOidc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in: to redirect_to, with the session cookie */
+            302: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No sign-in started in this browser, another state, or a user name not valid here */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The provider refused, or its answer failed a check (code replayed, ID token) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description OIDC is not configured */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The user name is taken by a service account */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Too many requests (login-address); Retry-After says when to try again */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description The identity provider cannot be reached (discovery, token endpoint): try again later */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     logout: {

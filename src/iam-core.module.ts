@@ -11,6 +11,7 @@ import {
   IAM_MODULE_OPTIONS,
   IAM_OPTIONS,
   IAM_PROCESS_KIND,
+  IAM_SSO_CONFIG,
   type IamModuleAsyncOptions,
   type IamModuleOptions,
   type IamProcessKind,
@@ -39,6 +40,7 @@ const resolvedProviders: Provider[] = [
     useFactory: (options: ResolvedIamOptions) => options.database,
   },
   { provide: IAM_AUDIT_CONFIG, inject: [IAM_OPTIONS], useFactory: (options: ResolvedIamOptions) => options.audit },
+  { provide: IAM_SSO_CONFIG, inject: [IAM_OPTIONS], useFactory: (options: ResolvedIamOptions) => options.sso },
 ];
 
 const exported = [
@@ -47,6 +49,7 @@ const exported = [
   IAM_HTTP_CONFIG,
   IAM_DATABASE_CONFIG,
   IAM_AUDIT_CONFIG,
+  IAM_SSO_CONFIG,
   IAM_PROCESS_KIND,
 ];
 

@@ -26,6 +26,7 @@ import { RolesModule } from './roles/roles.module.js';
 import { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SettingsModule } from './settings/settings.module.js';
+import { SsoModule } from './sso/sso.module.js';
 import { UsersModule } from './users/users.module.js';
 
 /** The feature modules, each with its controllers, mounted under the route prefix. */
@@ -38,6 +39,7 @@ export const IAM_FEATURE_MODULES = [
   SessionsModule,
   ServiceAccountsModule,
   AuditEventsModule,
+  SsoModule,
 ];
 
 /**

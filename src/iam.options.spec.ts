@@ -12,6 +12,33 @@ describe('resolveIamOptions', () => {
     expect(resolveIamOptions({ database, session: { idleMinutes: 15 } }).auth.sessionIdleMinutes).toBe(15);
   });
 
+  it('takes single sign-on settings with the environment’s defaults; OIDC all or nothing', () => {
+    expect(resolveIamOptions({ database }).sso).toEqual({
+      passwordLogin: 'all',
+      groupSync: true,
+      linkExistingUsers: false,
+      redirectOrigins: [],
+      oidc: undefined,
+    });
+    const oidc = { issuer: 'https://idp.example.com', clientId: 'iam', redirectUri: 'https://iam.example.com/cb' };
+    expect(resolveIamOptions({ database, sso: { oidc } }).sso.oidc).toEqual({
+      ...oidc,
+      clientSecret: undefined,
+      scopes: 'openid profile email',
+      usernameClaim: undefined,
+      groupsClaim: 'groups',
+    });
+    expect(() => resolveIamOptions({ database, sso: { oidc: { ...oidc, issuer: 'ftp://x' } } })).toThrow(
+      /sso\.oidc\.issuer/,
+    );
+    expect(() => resolveIamOptions({ database, sso: { redirectOrigins: ['//evil.com'] } })).toThrow(
+      /sso\.redirectOrigins/,
+    );
+    expect(() => resolveIamOptions({ database, sso: { passwordLogin: 'nobody' as 'all' } })).toThrow(
+      /sso\.passwordLogin/,
+    );
+  });
+
   it('refuses an idle timeout that is not a whole number of minutes from 1 to a year', () => {
     for (const idleMinutes of [0, 1.5, -1, 60 * 24 * 365 + 1]) {
       expect(() => resolveIamOptions({ database, session: { idleMinutes } })).toThrow(/session\.idleMinutes/);

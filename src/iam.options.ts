@@ -21,10 +21,12 @@ import { MinLength } from './common/validators.js';
 import type { AuditConfig } from './config/audit.config.js';
 import type { AuthConfig } from './config/auth.config.js';
 import type { DatabaseConfig } from './config/database.config.js';
+import type { SsoConfig } from './config/sso.config.js';
 import {
   BODY_LIMIT_PATTERN,
   DATABASE_URL_PATTERN,
   EnvironmentVariables,
+  oidcSettingsProblems,
   passwordHashProblem,
   REDIS_KEY_PREFIX_PATTERN,
   REDIS_URL_PATTERN,
@@ -124,6 +126,32 @@ export interface IamModuleOptions {
    */
   swagger?: boolean | { path?: string };
   audit?: IamAuditOptions;
+  sso?: IamSsoOptions;
+}
+
+/** Single sign-on (see the README, "Single sign-on"). */
+export interface IamSsoOptions {
+  /** `admins-only`: password sign-in only for administrators (default `all`). */
+  passwordLogin?: 'all' | 'admins-only';
+  /** Set an SSO user's membership of groups with an `sso_name` from the provider's groups (default true). */
+  groupSync?: boolean;
+  /** Let a first sign-in link a user with a password or an administrator (default false: refused). */
+  linkExistingUsers?: boolean;
+  /** Origins, besides relative paths, that `redirect_to` may name. */
+  redirectOrigins?: string[];
+  /** OIDC sign-in: issuer, clientId and redirectUri together; off when absent. */
+  oidc?: {
+    issuer: string;
+    clientId: string;
+    clientSecret?: string;
+    redirectUri: string;
+    /** Default `openid profile email`. */
+    scopes?: string;
+    /** Default `preferred_username`, else `email`. */
+    usernameClaim?: string;
+    /** Default `groups`. */
+    groupsClaim?: string;
+  };
 }
 
 /** The audit trail (see the README, "Audit trail"). */
@@ -160,6 +188,7 @@ export interface ResolvedIamOptions {
   /** Where setupIamSwagger() serves Swagger UI, or false. */
   swagger: { path: string } | false;
   audit: AuditConfig;
+  sso: SsoConfig;
 }
 
 /** What the IAM's HTTP middleware reads. */
@@ -174,6 +203,7 @@ export const IAM_AUTH_CONFIG = Symbol('IAM_AUTH_CONFIG');
 export const IAM_HTTP_CONFIG = Symbol('IAM_HTTP_CONFIG');
 export const IAM_DATABASE_CONFIG = Symbol('IAM_DATABASE_CONFIG');
 export const IAM_AUDIT_CONFIG = Symbol('IAM_AUDIT_CONFIG');
+export const IAM_SSO_CONFIG = Symbol('IAM_SSO_CONFIG');
 
 export const DEFAULT_ROUTE_PREFIX = 'api/v1';
 
@@ -241,6 +271,28 @@ class AuditOptionsSchema {
   @IsOptional() @IsBoolean() log?: boolean;
 }
 
+const CLAIM_NAME = /^[\x21-\x7E]{1,100}$/;
+
+class OidcOptionsSchema {
+  @IsString() issuer: string;
+  @IsString() clientId: string;
+  @IsOptional() @IsString() clientSecret?: string;
+  @IsString() redirectUri: string;
+  @IsOptional()
+  @Matches(/^[\x21-\x7E]+( [\x21-\x7E]+)*$/, { message: 'must be scopes separated by spaces' })
+  scopes?: string;
+  @IsOptional() @Matches(CLAIM_NAME, { message: 'must be a claim name' }) usernameClaim?: string;
+  @IsOptional() @Matches(CLAIM_NAME, { message: 'must be a claim name' }) groupsClaim?: string;
+}
+
+class SsoOptionsSchema {
+  @IsOptional() @IsIn(['all', 'admins-only']) passwordLogin?: 'all' | 'admins-only';
+  @IsOptional() @IsBoolean() groupSync?: boolean;
+  @IsOptional() @IsBoolean() linkExistingUsers?: boolean;
+  @IsOptional() @IsArray() @IsString({ each: true }) redirectOrigins?: string[];
+  @IsOptional() @ValidateNested() @Type(() => OidcOptionsSchema) oidc?: OidcOptionsSchema;
+}
+
 /** `service:Operation`, the service not `iam` (the IAM's own actions are built in). */
 export const HOST_ACTION = /^(?!iam:)[a-z][a-z0-9-]{0,31}:[A-Za-z][A-Za-z0-9]{0,63}$/;
 
@@ -258,6 +310,7 @@ class IamModuleOptionsSchema {
   @IsOptional() @Matches(BODY_LIMIT_PATTERN, { message: 'must look like 100kb or 1mb' }) bodyLimit?: string;
   @IsOptional() @IsArray() @IsString({ each: true }) allowedOrigins?: string[];
   @IsOptional() @ValidateNested() @Type(() => AuditOptionsSchema) audit?: AuditOptionsSchema;
+  @IsOptional() @ValidateNested() @Type(() => SsoOptionsSchema) sso?: SsoOptionsSchema;
   @IsOptional()
   @ValidateBy({
     name: 'swaggerOption',
@@ -286,7 +339,7 @@ class IamModuleOptionsSchema {
 }
 
 /** Options whose values may be secrets: a message about them never repeats the value. */
-const SECRET_OPTIONS = new Set(['bootstrapToken', 'database.url', 'redis.url']);
+const SECRET_OPTIONS = new Set(['bootstrapToken', 'database.url', 'redis.url', 'sso.oidc.clientSecret']);
 
 function problems(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((error) => {
@@ -344,13 +397,21 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
       found.push(`  - allowedOrigins: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
     }
   }
+  for (const origin of options.sso?.redirectOrigins ?? []) {
+    if (!isSerialisedOrigin(origin)) {
+      found.push(`  - sso.redirectOrigins: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
+    }
+  }
+  if (options.sso?.oidc && found.length === 0) {
+    found.push(...oidcSettingsProblems(options.sso.oidc).map((problem) => `  - sso.oidc.${problem}`));
+  }
   if (options.database?.schema !== undefined && !/^postgres(ql)?:/.test(String(options.database.url))) {
     found.push('  - database.schema: only for PostgreSQL (a SQLite database is a file of its own)');
   }
   if (found.length > 0) {
     throw new IamOptionsError(`Invalid IamModule options:\n${found.join('\n')}`);
   }
-  const { database, session = {}, signIn = {}, audit = {} } = options;
+  const { database, session = {}, signIn = {}, audit = {}, sso = {} } = options;
   return {
     database: {
       url: database.url!,
@@ -393,6 +454,21 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
     audit: {
       retentionDays: audit.retentionDays ?? defaults.IAM_AUDIT_RETENTION_DAYS,
       log: audit.log ?? defaults.IAM_AUDIT_LOG,
+    },
+    sso: {
+      passwordLogin: sso.passwordLogin ?? defaults.IAM_PASSWORD_LOGIN,
+      groupSync: sso.groupSync ?? defaults.IAM_SSO_GROUP_SYNC,
+      linkExistingUsers: sso.linkExistingUsers ?? defaults.IAM_SSO_LINK_EXISTING_USERS,
+      redirectOrigins: sso.redirectOrigins ?? [],
+      oidc: sso.oidc && {
+        issuer: sso.oidc.issuer,
+        clientId: sso.oidc.clientId,
+        clientSecret: sso.oidc.clientSecret,
+        redirectUri: sso.oidc.redirectUri,
+        scopes: sso.oidc.scopes ?? defaults.IAM_OIDC_SCOPES,
+        usernameClaim: sso.oidc.usernameClaim,
+        groupsClaim: sso.oidc.groupsClaim ?? defaults.IAM_OIDC_GROUPS_CLAIM,
+      },
     },
   };
 }

@@ -63,6 +63,8 @@ interface OpenApiDoc {
   };
 }
 
+/** The public sign-in operations: POST /login, GET /login/methods and single sign-on's. */
+const isSignInPath = (path: string) => path === '/api/v1/login' || path.startsWith('/api/v1/login/');
 describe('OpenAPI document', () => {
   let t: TestApp;
   let doc: OpenApiDoc;
@@ -174,7 +176,7 @@ describe('OpenAPI document', () => {
 
   it('names the required action in the description of every protected operation', () => {
     for (const { path, method, op } of operations()) {
-      if (!path.startsWith('/api/v1') || path === '/api/v1/login') {
+      if (!path.startsWith('/api/v1') || isSignInPath(path)) {
         continue;
       }
       const described = /`iam:[A-Za-z]+`/.test(op.description ?? '') || /Self-service/.test(op.description ?? '');
@@ -185,7 +187,7 @@ describe('OpenAPI document', () => {
   it('gives every operation a summary, and every protected one its security and 401/403 answers', () => {
     for (const { path, method, op } of operations()) {
       expect({ path, method, summary: typeof op.summary }).toEqual({ path, method, summary: 'string' });
-      if (path.startsWith('/api/v1') && path !== '/api/v1/login') {
+      if (path.startsWith('/api/v1') && !isSignInPath(path)) {
         expect({ path, method, security: op.security }).toEqual({
           path,
           method,
@@ -496,6 +498,7 @@ describe('OpenAPI document', () => {
     expect(bearer.description).toContain('iamsa_');
     expect(doc.components.securitySchemes.session_cookie.description).toContain('POST /api/v1/login');
     expect(operation('/api/v1/login', 'post').security).toEqual([]);
+    expect(operation('/api/v1/login/methods', 'get').security).toEqual([]);
     expect(operation('/health', 'get').security).toEqual([]);
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
   });

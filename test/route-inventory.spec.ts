@@ -103,12 +103,15 @@ describe('route inventory', () => {
     expect(unnamed).toEqual([]);
   });
 
-  it('keeps the public routes to login and health', () => {
+  it('keeps the public routes to sign-in and health', () => {
     const publicRoutes = routes.filter(({ rule }) => rule?.kind === 'public').map(({ route }) => route);
-    expect(publicRoutes).toHaveLength(2);
+    expect(publicRoutes).toHaveLength(5);
     expect(publicRoutes).toEqual(
       expect.arrayContaining([
         expect.stringContaining('LoginController.login'),
+        expect.stringContaining('LoginMethodsController.methods'),
+        expect.stringContaining('OidcController.start'),
+        expect.stringContaining('OidcController.callback'),
         expect.stringContaining('HealthController.check'),
       ]),
     );

@@ -23,6 +23,7 @@ describe.each(TEST_DATABASES)('users API (%s)', (kind) => {
       profile: { full_name: null, email_address: null },
       is_admin: false,
       metadata: {},
+      auth_methods: [],
       // Shown to administrators (and callers allowed iam:UnlockUser on the user): not locked.
       locked_until: null,
     });

@@ -12,6 +12,7 @@ import type { AppConfig } from '../config/app.config.js';
 import type { AuditConfig } from '../config/audit.config.js';
 import type { AuthConfig } from '../config/auth.config.js';
 import type { DatabaseConfig } from '../config/database.config.js';
+import type { SsoConfig } from '../config/sso.config.js';
 import { iamOptionsFromConfig } from '../config/iam-options.from-config.js';
 import { IAM_OPTIONS_SOURCES, serviceConfigModule } from '../config/service-config.js';
 import { IamCoreModule } from '../iam-core.module.js';
@@ -31,8 +32,14 @@ function cliIamOptions(
   auth: AuthConfig,
   database: DatabaseConfig,
   audit: AuditConfig,
+  sso: SsoConfig,
 ): IamModuleOptions {
-  return { ...iamOptionsFromConfig(app, auth, database, audit), migrations: 'skip', redis: undefined, swagger: false };
+  return {
+    ...iamOptionsFromConfig(app, auth, database, audit, sso),
+    migrations: 'skip',
+    redis: undefined,
+    swagger: false,
+  };
 }
 
 /**

@@ -24,6 +24,35 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ IAM_AUDIT_LOG: 'maybe' })).toThrow(/IAM_AUDIT_LOG/);
   });
 
+  it('reads the sign-in and single sign-on settings, OIDC all or nothing, its secret never repeated', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      IAM_PASSWORD_LOGIN: 'all',
+      IAM_SSO_GROUP_SYNC: true,
+      IAM_SSO_LINK_EXISTING_USERS: false,
+      IAM_OIDC_SCOPES: 'openid profile email',
+      IAM_OIDC_GROUPS_CLAIM: 'groups',
+    });
+    expect(() => validateEnvironment({ IAM_PASSWORD_LOGIN: 'none' })).toThrow(/IAM_PASSWORD_LOGIN/);
+    const oidc = {
+      IAM_OIDC_ISSUER: 'https://idp.example.com',
+      IAM_OIDC_CLIENT_ID: 'iam',
+      IAM_OIDC_REDIRECT_URI: 'https://iam.example.com/api/v1/login/oidc/callback',
+    };
+    expect(validateEnvironment(oidc)).toMatchObject(oidc);
+    expect(() => validateEnvironment({ ...oidc, IAM_OIDC_CLIENT_ID: '' })).toThrow(/IAM_OIDC_CLIENT_ID: is required/);
+    expect(() => validateEnvironment({ IAM_OIDC_CLIENT_SECRET: 'sekrit-value' })).toThrow(/IAM_OIDC_CLIENT_SECRET/);
+    expect(() => validateEnvironment({ ...oidc, IAM_OIDC_ISSUER: 'http://idp.example.com' })).toThrow(
+      /IAM_OIDC_ISSUER: must be an https URL/,
+    );
+    expect(validateEnvironment({ ...oidc, IAM_OIDC_ISSUER: 'http://127.0.0.1:9000' }).IAM_OIDC_ISSUER).toBe(
+      'http://127.0.0.1:9000',
+    );
+    expect(() => validateEnvironment({ IAM_OIDC_CLIENT_SECRET: 'sekrit-value' })).not.toThrow(/sekrit-value/);
+    expect(() => validateEnvironment({ IAM_SSO_REDIRECT_ORIGINS: 'javascript:alert(1)' })).toThrow(
+      /IAM_SSO_REDIRECT_ORIGINS/,
+    );
+  });
+
   it('converts numbers and booleans, and treats empty values as unset', () => {
     const env = validateEnvironment({ PORT: '8080', IAM_SESSION_COOKIE_SECURE: 'false', IAM_BOOTSTRAP_TOKEN: '' });
     expect(env).toMatchObject({ PORT: 8080, IAM_SESSION_COOKIE_SECURE: false });

@@ -186,6 +186,59 @@ export class EnvironmentVariables {
   @IsBoolean()
   IAM_AUDIT_LOG = false;
 
+  /** `all`: every user may sign in with a password; `admins-only`: only administrators (IAM_ADMINISTRATORS). */
+  @IsIn(['all', 'admins-only'])
+  IAM_PASSWORD_LOGIN: 'all' | 'admins-only' = 'all';
+
+  /** Single sign-on sets an SSO user's membership of the groups with an `sso_name` from the provider's groups. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  IAM_SSO_GROUP_SYNC = true;
+
+  /**
+   * Let a first single sign-on link an existing user that has a password or is an administrator (IAM_ADMINISTRATORS),
+   * or create a user named in IAM_ADMINISTRATORS. Off: such a sign-in is refused (no takeover through the provider).
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  IAM_SSO_LINK_EXISTING_USERS = false;
+
+  /** Comma-separated origins (`https://app.example.com`) a single sign-on may send the browser back to (redirect_to). */
+  @IsOptional()
+  @IsOriginList()
+  IAM_SSO_REDIRECT_ORIGINS?: string;
+
+  /** OIDC: the provider's issuer URL (https; http only on a loopback address). With CLIENT_ID and REDIRECT_URI. */
+  @IsOptional()
+  @IsString()
+  IAM_OIDC_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  IAM_OIDC_CLIENT_ID?: string;
+
+  /** Unset: a public client (PKCE alone). */
+  @IsOptional()
+  @IsString()
+  IAM_OIDC_CLIENT_SECRET?: string;
+
+  /** This service's callback as registered with the provider: https://iam.example.com/api/v1/login/oidc/callback. */
+  @IsOptional()
+  @IsString()
+  IAM_OIDC_REDIRECT_URI?: string;
+
+  @IsString()
+  @Matches(/^[\x21-\x7E]+( [\x21-\x7E]+)*$/, { message: 'IAM_OIDC_SCOPES must be scopes separated by spaces' })
+  IAM_OIDC_SCOPES = 'openid profile email';
+
+  /** The claim holding the user name; unset: `preferred_username`, else `email`. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7E]{1,100}$/, { message: 'IAM_OIDC_USERNAME_CLAIM must be a claim name' })
+  IAM_OIDC_USERNAME_CLAIM?: string;
+
+  @Matches(/^[\x21-\x7E]{1,100}$/, { message: 'IAM_OIDC_GROUPS_CLAIM must be a claim name' })
+  IAM_OIDC_GROUPS_CLAIM = 'groups';
+
   /** On SIGTERM, how long requests in flight may take before their connections are closed. */
   @IntegerBetween(0, 3600)
   SHUTDOWN_TIMEOUT_SECONDS = 10;
@@ -194,7 +247,7 @@ export class EnvironmentVariables {
 export class ConfigurationError extends Error {}
 
 /** Variables whose value may hold a password or token: a message about them never repeats the value. */
-const SECRET_VARIABLES = new Set(['IAM_BOOTSTRAP_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['IAM_BOOTSTRAP_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'IAM_OIDC_CLIENT_SECRET']);
 
 /** Express's names for subnets (proxy-addr): loopback, link-local and unique-local addresses. */
 const NAMED_SUBNETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -256,6 +309,62 @@ export function passwordHashProblem(
   return weak && !allowWeak ? 'below-floor' : null;
 }
 
+const OIDC_VARIABLES = {
+  issuer: 'IAM_OIDC_ISSUER',
+  clientId: 'IAM_OIDC_CLIENT_ID',
+  clientSecret: 'IAM_OIDC_CLIENT_SECRET',
+  redirectUri: 'IAM_OIDC_REDIRECT_URI',
+};
+
+/** Whether a URL's host is a loopback address (where plain HTTP is allowed: development and tests). */
+export function isLoopbackUrl(url: URL): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}
+
+/** An http(s) URL without credentials or fragment, https unless on a loopback address; null when not one. */
+function secureUrl(value: string): URL | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  const httpsOrLoopback = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
+  return httpsOrLoopback && !url.username && !url.password && !url.hash ? url : null;
+}
+
+/**
+ * What is wrong with OIDC settings (shared by the environment and IamModule's `sso.oidc`): all of issuer, client id
+ * and redirect URI or none (the client secret only with them), each URL https (http only on a loopback address).
+ * Each problem starts with the setting's option name.
+ */
+export function oidcSettingsProblems(oidc: {
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: string;
+  redirectUri?: string;
+}): string[] {
+  const required = ['issuer', 'clientId', 'redirectUri'] as const;
+  const given = required.filter((name) => oidc[name] !== undefined);
+  if (given.length === 0) {
+    return oidc.clientSecret !== undefined
+      ? ['clientSecret: is set, but OIDC is not (set the issuer, client id and redirect URI)']
+      : [];
+  }
+  const problems = required
+    .filter((name) => oidc[name] === undefined)
+    .map((name) => `${name}: is required with the other OIDC settings (all of them or none)`);
+  for (const name of ['issuer', 'redirectUri'] as const) {
+    const value = oidc[name];
+    if (value !== undefined && !secureUrl(value)) {
+      problems.push(
+        `${name}: must be an https URL (http only on 127.0.0.1 or localhost) (got ${JSON.stringify(value)})`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** Rules that span several variables, or want a message of their own. */
 function crossFieldProblems(env: EnvironmentVariables): string[] {
   const problems: string[] = [];
@@ -265,6 +374,17 @@ function crossFieldProblems(env: EnvironmentVariables): string[] {
       problems.push(`  - TRUST_PROXY: ${problem} (got ${JSON.stringify(env.TRUST_PROXY)})`);
     }
   }
+  problems.push(
+    ...oidcSettingsProblems({
+      issuer: env.IAM_OIDC_ISSUER,
+      clientId: env.IAM_OIDC_CLIENT_ID,
+      clientSecret: env.IAM_OIDC_CLIENT_SECRET,
+      redirectUri: env.IAM_OIDC_REDIRECT_URI,
+    }).map(
+      (problem) =>
+        `  - ${problem.replace(/^(issuer|clientId|clientSecret|redirectUri)/, (name) => OIDC_VARIABLES[name as keyof typeof OIDC_VARIABLES])}`,
+    ),
+  );
   const memory = env.IAM_PASSWORD_HASH_MEMORY_KIB;
   const passes = env.IAM_PASSWORD_HASH_TIME_COST;
   const hashProblem = passwordHashProblem(memory, passes, env.IAM_PASSWORD_HASH_PARALLELISM, env.NODE_ENV === 'test');

@@ -3,6 +3,7 @@ import type { AppConfig } from './app.config.js';
 import type { AuditConfig } from './audit.config.js';
 import type { AuthConfig } from './auth.config.js';
 import type { DatabaseConfig } from './database.config.js';
+import type { SsoConfig } from './sso.config.js';
 
 /**
  * The standalone service's environment (validated by env.validation.ts, read into the config namespaces) as
@@ -13,6 +14,7 @@ export function iamOptionsFromConfig(
   auth: AuthConfig,
   database: DatabaseConfig,
   audit: AuditConfig,
+  sso: SsoConfig,
 ): IamModuleOptions {
   return {
     database: {
@@ -48,5 +50,6 @@ export function iamOptionsFromConfig(
     allowedOrigins: app.allowedOrigins,
     swagger: app.swagger === false ? false : { path: 'docs' },
     audit: { retentionDays: audit.retentionDays, log: audit.log },
+    sso,
   };
 }

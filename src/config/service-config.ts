@@ -3,6 +3,7 @@ import { appConfig } from './app.config.js';
 import { auditConfig } from './audit.config.js';
 import { authConfig } from './auth.config.js';
 import { databaseConfig } from './database.config.js';
+import { ssoConfig } from './sso.config.js';
 import { validateEnvironment } from './env.validation.js';
 
 /**
@@ -13,9 +14,9 @@ export const serviceConfigModule = () =>
   ConfigModule.forRoot({
     isGlobal: true,
     cache: true,
-    load: [appConfig, authConfig, databaseConfig, auditConfig],
+    load: [appConfig, authConfig, databaseConfig, auditConfig, ssoConfig],
     validate: validateEnvironment,
   });
 
 /** What iamOptionsFromConfig() takes, in its order: inject these into a factory that calls it. */
-export const IAM_OPTIONS_SOURCES = [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY];
+export const IAM_OPTIONS_SOURCES = [appConfig.KEY, authConfig.KEY, databaseConfig.KEY, auditConfig.KEY, ssoConfig.KEY];

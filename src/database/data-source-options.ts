@@ -10,6 +10,7 @@ import { Role } from '../roles/entities/role.entity.js';
 import { ServiceAccount } from '../service-accounts/entities/service-account.entity.js';
 import { Session } from '../sessions/entities/session.entity.js';
 import { UserSettings } from '../settings/entities/user-settings.entity.js';
+import { UserIdentity } from '../sso/entities/user-identity.entity.js';
 import { User } from '../users/entities/user.entity.js';
 import { AuthorityVersion } from './entities/authority-version.entity.js';
 import { postgresMigrations } from './migrations/postgres/postgres-migrations.js';
@@ -64,6 +65,7 @@ export const ENTITIES = [
   AuthorityVersion,
   IamKey,
   AuditEvent,
+  UserIdentity,
 ];
 
 /**

@@ -54,7 +54,9 @@ export class LoginController {
   })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiForbiddenResponse({
-    description: 'Sent by a page of another site (cross-site protection)',
+    description:
+      'Sent by a page of another site (cross-site protection); or, with IAM_PASSWORD_LOGIN=admins-only, the right ' +
+      'password of a user who is not an administrator (they sign in with single sign-on)',
     type: ErrorResponseDto,
   })
   @ApiUnauthorizedResponse({

@@ -12,7 +12,8 @@ import { digestsEqual, generateSecret, hashSecret } from '../auth/tokens.js';
 import { ApiError } from '../common/api-error.js';
 import { DEFAULT_LIST_LIMIT } from '../common/dto/list-query.dto.js';
 import type { AuthConfig } from '../config/auth.config.js';
-import { IAM_AUTH_CONFIG, IAM_PROCESS_KIND, type IamProcessKind } from '../iam.options.js';
+import { IAM_AUTH_CONFIG, IAM_PROCESS_KIND, IAM_SSO_CONFIG, type IamProcessKind } from '../iam.options.js';
+import type { SsoConfig } from '../config/sso.config.js';
 import { TransactionService } from '../database/transaction.service.js';
 import { listBody, PageTokenService } from '../pagination/page-token.service.js';
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
@@ -67,6 +68,7 @@ export class SessionsService implements OnApplicationBootstrap {
     @InjectRepository(Session, IAM_DATA_SOURCE) private readonly sessions: Repository<Session>,
     @InjectRepository(User, IAM_DATA_SOURCE) private readonly users: Repository<User>,
     @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(IAM_SSO_CONFIG) private readonly sso: SsoConfig,
     private readonly usersService: UsersService,
     private readonly administrators: AdministratorsService,
     private readonly hasher: PasswordHasher,
@@ -106,7 +108,9 @@ export class SessionsService implements OnApplicationBootstrap {
    * start: a sign-in never leaves a session behind. The new session keeps the client's address and user agent
    * (cut to their columns' lengths) for the session list. Every sign-in is in the audit trail (`iam:Login`): a
    * success in its transaction, a failure by itself with its reason (`unknown_user`, `invalid_credentials`, `locked`;
-   * a 429 is recorded as `rate_limited` by AuditService.recordRefusal), never with the password.
+   * a 429 is recorded as `rate_limited` by AuditService.recordRefusal), never with the password. With
+   * IAM_PASSWORD_LOGIN=admins-only, a user who is not an administrator and gives the right password gets a 403
+   * (`password_login_disabled`): they sign in with single sign-on.
    */
   async login(username: string, password: string, client: SignInClient = {}, presented?: string): Promise<NewSession> {
     const clientAddress = client.address;
@@ -134,31 +138,21 @@ export class SessionsService implements OnApplicationBootstrap {
       await failed(user ? 'invalid_credentials' : 'unknown_user');
       throw invalidLogin();
     }
-    const sessionId = generateSecret();
+    if (this.sso.passwordLogin === 'admins-only' && !this.administrators.isAdministrator(user.name)) {
+      // Told only to whoever knows the password: anyone else gets the 401 above.
+      await failed('password_login_disabled');
+      throw ApiError.forbidden('Password sign-in is for administrators only: sign in with single sign-on');
+    }
     const now = new Date();
-    const expiresAt = new Date(now.getTime() + this.config.sessionTtlMinutes * 60_000);
+    const { sessionId, expiresAt } = this.newSession(now);
     const changedMeanwhile = invalidLogin();
     await this.tx
       .run(async (em) => {
         if (!(await this.lockUnchangedPassword(em, user.id, user.passwordHash, now))) {
           throw changedMeanwhile;
         }
-        await em.delete(Session, { userId: user.id, expiresAt: LessThan(now) });
-        await em.delete(Session, { userId: user.id, lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) });
-        if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
-          await em.delete(Session, { tokenHash: hashSecret(presented) });
-        }
-        await em.insert(Session, {
-          id: randomUUID(),
-          userId: user.id,
-          tokenHash: hashSecret(sessionId),
-          createdAt: now,
-          expiresAt,
-          lastSeenAt: now,
-          clientAddress: keptHeaderText(clientAddress, CLIENT_ADDRESS_MAX_LENGTH),
-          userAgent: keptHeaderText(client.userAgent, USER_AGENT_MAX_LENGTH),
-        });
-        await em.update(User, { id: user.id }, { lastSeenAt: now, failedLogins: 0, failedLoginsSince: null });
+        await this.startSession(em, user.id, { sessionId, expiresAt }, client, presented, now);
+        await em.update(User, { id: user.id }, { failedLogins: 0, failedLoginsSince: null });
         await this.audit.record(em, {
           action: 'iam:Login',
           target,
@@ -173,6 +167,45 @@ export class SessionsService implements OnApplicationBootstrap {
         throw error;
       });
     return { sessionId, expiresAt, user: await this.usersService.getById(user.id) };
+  }
+
+  /** A new session's secret id and expiry (made outside the transaction: run() may run the work again). */
+  newSession(now: Date): { sessionId: string; expiresAt: Date } {
+    return { sessionId: generateSecret(), expiresAt: new Date(now.getTime() + this.config.sessionTtlMinutes * 60_000) };
+  }
+
+  /**
+   * Starts the session `session` (newSession()) for the user in the sign-in's transaction `em`, whose row the caller
+   * has locked (lock order: see TransactionService): the user's expired and idle sessions go, and the session the
+   * caller presented (`presented`, its cookie), whoever's it is, ends with the new one's start, so that a sign-in never
+   * leaves a session behind. The new session keeps the client's address and user agent (cut to their columns'
+   * lengths) for the session list; the user's last-seen stamp is the sign-in. For every way of signing in (password,
+   * single sign-on): the caller records the sign-in (`iam:Login`) in the same transaction.
+   */
+  async startSession(
+    em: EntityManager,
+    userId: string,
+    session: { sessionId: string; expiresAt: Date },
+    client: SignInClient,
+    presented: string | undefined,
+    now: Date,
+  ): Promise<void> {
+    await em.delete(Session, { userId, expiresAt: LessThan(now) });
+    await em.delete(Session, { userId, lastSeenAt: LessThanOrEqual(this.idleCutoff(now)) });
+    if (presented !== undefined && SESSION_ID_FORMAT.test(presented)) {
+      await em.delete(Session, { tokenHash: hashSecret(presented) });
+    }
+    await em.insert(Session, {
+      id: randomUUID(),
+      userId,
+      tokenHash: hashSecret(session.sessionId),
+      createdAt: now,
+      expiresAt: session.expiresAt,
+      lastSeenAt: now,
+      clientAddress: keptHeaderText(client.address, CLIENT_ADDRESS_MAX_LENGTH),
+      userAgent: keptHeaderText(client.userAgent, USER_AGENT_MAX_LENGTH),
+    });
+    await em.update(User, { id: userId }, { lastSeenAt: now });
   }
 
   /**

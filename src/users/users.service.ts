@@ -22,7 +22,7 @@ import { GroupsService } from '../groups/groups.service.js';
 import type { CreateUserDto } from './dto/create-user.dto.js';
 import type { SetGroupsDto } from '../groups/dto/set-groups.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
-import { toUserDto, type UserDto, type UserListDto } from './dto/user-response.dto.js';
+import { type AuthMethod, toUserDto, type UserDto, type UserListDto } from './dto/user-response.dto.js';
 import { User } from './entities/user.entity.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
 
@@ -68,13 +68,41 @@ export class UsersService {
         ? await this.authorization.filterAllowed(viewer, 'iam:UnlockUser', users, (user) => lrn('user', user.name))
         : [],
     );
-    const groups = await this.groups.compactGroupsOfMany(
-      'user',
-      users.map((user) => user.id),
-    );
+    const ids = users.map((user) => user.id);
+    const groups = await this.groups.compactGroupsOfMany('user', ids);
+    const methods = await this.authMethodsOf(ids);
     return users.map((user) =>
-      toUserDto(user, this.administrators.isAdministrator(user.name), groups.get(user.id)!, mayUnlock.has(user)),
+      toUserDto(
+        user,
+        this.administrators.isAdministrator(user.name),
+        groups.get(user.id)!,
+        methods.get(user.id) ?? [],
+        mayUnlock.has(user),
+      ),
     );
+  }
+
+  /**
+   * How each of these users can sign in (AuthMethod): whether a password is set (the hash itself is never read out)
+   * and the methods of their single sign-on identities. One statement, whatever the number of users.
+   */
+  private async authMethodsOf(ids: string[]): Promise<Map<string, AuthMethod[]>> {
+    const methods = new Map<string, AuthMethod[]>();
+    if (ids.length === 0) {
+      return methods;
+    }
+    const [sql, parameters] = this.users.manager.connection.driver.escapeQueryWithParameters(
+      `SELECT "u"."id" AS "user_id", 'password' AS "method" FROM "users" "u" ` +
+        `WHERE "u"."id" IN (:...ids) AND "u"."password_hash" IS NOT NULL ` +
+        `UNION SELECT "i"."user_id" AS "user_id", "i"."method" AS "method" FROM "user_identities" "i" ` +
+        `WHERE "i"."user_id" IN (:...ids)`,
+      { ids },
+    );
+    const rows = await this.users.manager.query<{ user_id: string; method: AuthMethod }[]>(sql, parameters);
+    for (const row of rows) {
+      methods.set(row.user_id, [...(methods.get(row.user_id) ?? []), row.method]);
+    }
+    return methods;
   }
 
   /**
@@ -169,7 +197,8 @@ export class UsersService {
     const mayUnlock = viewer
       ? await this.authorization.isAllowed(viewer, 'iam:UnlockUser', lrn('user', user.name))
       : false;
-    return toUserDto(user, this.administrators.isAdministrator(user.name), groups, mayUnlock);
+    const methods = (await this.authMethodsOf([user.id])).get(user.id) ?? [];
+    return toUserDto(user, this.administrators.isAdministrator(user.name), groups, methods, mayUnlock);
   }
 
   async create(principal: Principal, dto: CreateUserDto): Promise<UserDto> {

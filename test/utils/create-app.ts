@@ -15,6 +15,7 @@ import { appConfig, type AppConfig } from '../../src/config/app.config.js';
 import { auditConfig, type AuditConfig } from '../../src/config/audit.config.js';
 import { authConfig, type AuthConfig } from '../../src/config/auth.config.js';
 import { databaseConfig, type DatabaseConfig } from '../../src/config/database.config.js';
+import { ssoConfig, type SsoConfig } from '../../src/config/sso.config.js';
 
 export type TestDatabaseKind = 'sqlite' | 'postgres';
 
@@ -69,6 +70,7 @@ export interface TestAppOptions {
   auth?: Partial<AuthConfig>;
   app?: Partial<AppConfig>;
   audit?: Partial<AuditConfig>;
+  sso?: Partial<SsoConfig>;
   /**
    * Where the app's pino log goes (with `app.logLevel` above `silent`). nestjs-pino keeps one pino-http
    * instance per process (per test file under jest): the first app of a file fixes level and destination.
@@ -115,7 +117,15 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
     .overrideProvider(appConfig.KEY)
     .useValue({ port: 0, bodyLimit: '100kb', logLevel: 'silent', swagger: true, ...options.app } satisfies AppConfig)
     .overrideProvider(auditConfig.KEY)
-    .useValue({ retentionDays: 365, log: false, ...options.audit } satisfies AuditConfig);
+    .useValue({ retentionDays: 365, log: false, ...options.audit } satisfies AuditConfig)
+    .overrideProvider(ssoConfig.KEY)
+    .useValue({
+      passwordLogin: 'all',
+      groupSync: true,
+      linkExistingUsers: false,
+      redirectOrigins: [],
+      ...options.sso,
+    } satisfies SsoConfig);
   const { logDestination } = options;
   if (logDestination) {
     builder.overrideProvider(PARAMS_PROVIDER_TOKEN).useFactory({

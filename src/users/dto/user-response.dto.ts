@@ -9,6 +9,12 @@ export class UserProfileDto {
   email_address: string | null;
 }
 
+/** How a user signs in: `password` (a password is set), `oidc`, `saml` (bound to an identity at a provider). */
+export type AuthMethod = 'password' | 'oidc' | 'saml';
+
+/** The order auth_methods lists them in. */
+export const AUTH_METHODS: readonly AuthMethod[] = ['password', 'oidc', 'saml'];
+
 export class UserDto {
   /** @example "mary.jane@doe.net" */
   name: string;
@@ -33,6 +39,12 @@ export class UserDto {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'platform' } })
   metadata: Record<string, string>;
   /**
+   * How the user can sign in: `password` when a password is set, `oidc` and `saml` when bound to an identity at the
+   * provider by single sign-on; empty when none yet.
+   */
+  @ApiProperty({ enum: AUTH_METHODS, isArray: true, example: ['password'] })
+  auth_methods: AuthMethod[];
+  /**
    * Until when sign-in and password change are refused after repeated wrong passwords; null when not locked.
    * Present only for administrators and callers allowed `iam:UnlockUser` on the user.
    */
@@ -50,7 +62,13 @@ export class UserListDto {
  * The one mapping from a User row (with groups and profile loaded) to the API's User. `showLock`: include
  * `locked_until` (for callers who may lift the lock).
  */
-export function toUserDto(user: User, isAdmin: boolean, groups: CompactGroupDto[], showLock = false): UserDto {
+export function toUserDto(
+  user: User,
+  isAdmin: boolean,
+  groups: CompactGroupDto[],
+  authMethods: AuthMethod[],
+  showLock = false,
+): UserDto {
   const now = Date.now();
   return {
     name: user.name,
@@ -66,6 +84,7 @@ export function toUserDto(user: User, isAdmin: boolean, groups: CompactGroupDto[
     },
     is_admin: isAdmin,
     metadata: user.metadata,
+    auth_methods: AUTH_METHODS.filter((method) => authMethods.includes(method)),
     ...(showLock
       ? { locked_until: user.lockedUntil && user.lockedUntil.getTime() > now ? user.lockedUntil.toISOString() : null }
       : {}),

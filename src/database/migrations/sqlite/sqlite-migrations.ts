@@ -6,6 +6,7 @@ import { AuthorityVersion1795995200000 } from './1795995200000-AuthorityVersion.
 import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
 import { SessionDetails1796180000000 } from './1796180000000-SessionDetails.js';
 import { AuditEvents1796200000000 } from './1796200000000-AuditEvents.js';
+import { UserIdentities1796300000000 } from './1796300000000-UserIdentities.js';
 
 /** SQLite migrations, oldest first. Generate new ones with `npm run migration:generate:sqlite`. */
 export const sqliteMigrations = [
@@ -17,4 +18,5 @@ export const sqliteMigrations = [
   IamKeys1796100000000,
   SessionDetails1796180000000,
   AuditEvents1796200000000,
+  UserIdentities1796300000000,
 ];
