@@ -14,6 +14,7 @@ export {
   type IamPasswordHashOptions,
   type IamSessionOptions,
   type IamSignInOptions,
+  type IamSsoOptions,
 } from './iam.options.js';
 export { IamAuthGuard } from './auth/iam-auth.guard.js';
 export { CurrentPrincipal, Public, RequireAction } from './auth/access.decorators.js';
@@ -35,5 +36,6 @@ export { SettingsModule } from './settings/settings.module.js';
 export { SessionsModule } from './sessions/sessions.module.js';
 export { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
 export { AuditEventsModule } from './audit/audit-events.module.js';
+export { SsoModule } from './sso/sso.module.js';
 export { setupIamSwagger } from './openapi/swagger-ui.js';
 export { createIamDocument } from './openapi/openapi-document.js';

@@ -1,8 +1,11 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import type { SsoConfig } from '../config/sso.config.js';
 import { IAM_DATA_SOURCE } from '../database/iam-data-source.js';
+import { TransactionService } from '../database/transaction.service.js';
+import { IAM_PROCESS_KIND, IAM_SSO_CONFIG, type IamProcessKind } from '../iam.options.js';
 import { IamKey } from '../pagination/entities/iam-key.entity.js';
 
 const KEY_NAME = 'sso-state';
@@ -16,10 +19,22 @@ const TAG_BYTES = 16;
  * forged nor moved to another purpose, and expiring with it. No server-side store to share between instances.
  */
 @Injectable()
-export class SsoStateService {
+export class SsoStateService implements OnApplicationBootstrap {
   private key?: Promise<Buffer>;
 
-  constructor(@InjectRepository(IamKey, IAM_DATA_SOURCE) private readonly keys: Repository<IamKey>) {}
+  constructor(
+    @InjectRepository(IamKey, IAM_DATA_SOURCE) private readonly keys: Repository<IamKey>,
+    @Inject(IAM_SSO_CONFIG) private readonly config: SsoConfig,
+    @Inject(IAM_PROCESS_KIND) private readonly processKind: IamProcessKind,
+    private readonly tx: TransactionService,
+  ) {}
+
+  /** At start-up when single sign-on is on, so that no sign-in writes the key. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.processKind !== 'cli' && this.config.oidc) {
+      await this.stateKey();
+    }
+  }
 
   /** `payload` sealed for `purpose`, good until `expiresAt`. */
   async seal(purpose: string, payload: Record<string, unknown>, expiresAt: Date): Promise<string> {
@@ -57,12 +72,16 @@ export class SsoStateService {
   /** The key row, inserted if absent (by whichever instance comes first), then read; retried after a failure. */
   private stateKey(): Promise<Buffer> {
     this.key ??= (async () => {
-      await this.keys
-        .createQueryBuilder()
-        .insert()
-        .values({ name: KEY_NAME, value: randomBytes(32).toString('base64url'), createdAt: new Date() })
-        .orIgnore()
-        .execute();
+      const value = randomBytes(32).toString('base64url');
+      await this.tx.write((em) =>
+        em
+          .createQueryBuilder()
+          .insert()
+          .into(IamKey)
+          .values({ name: KEY_NAME, value, createdAt: new Date() })
+          .orIgnore()
+          .execute(),
+      );
       const row = await this.keys.findOneOrFail({ where: { name: KEY_NAME }, select: { name: true, value: true } });
       return Buffer.from(row.value, 'base64url');
     })().catch((error: unknown) => {
