@@ -5,6 +5,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import type { Response } from 'supertest';
 import { validateEnvironment } from '../src/config/env.validation.js';
 import { resolveSamlSettings, type SamlConfig } from '../src/config/saml-settings.js';
+import { resolveIamOptions } from '../src/iam.options.js';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import { adminAuth, createGroup, expectError, sessionCookieOf, signedInUser, uniqueName } from './utils/fixtures.js';
 import {
@@ -346,8 +347,31 @@ describe.each(TEST_DATABASES)('SAML sign-in (%s)', (kind) => {
     const acs = doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:metadata', 'AssertionConsumerService')[0];
     expect(acs?.getAttribute('Location')).toBe(SAML_ACS_URL);
     expect(acs?.getAttribute('Binding')).toBe('urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST');
+    const sp = doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:metadata', 'SPSSODescriptor')[0];
+    expect(sp?.getAttribute('WantAssertionsSigned')).toBe('true');
     const methods = (await t.http().get('/api/v1/login/methods').expect(200)).body;
     expect(methods).toMatchObject({ saml: true });
+  });
+});
+
+describe.each(TEST_DATABASES)('SAML not configured (%s)', (kind) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(kind);
+  });
+  afterAll(() => t.close());
+
+  it('answers 404 on its routes and says SAML is off', async () => {
+    expectError(await t.http().get('/api/v1/login/saml'), 404, 'not_found');
+    expectError(await t.http().get('/api/v1/saml/metadata'), 404, 'not_found');
+    const acs = await t
+      .http()
+      .post('/api/v1/login/saml/acs')
+      .set('Cookie', `${FLOW_COOKIE}=x`)
+      .type('form')
+      .send({ SAMLResponse: 'x' });
+    expectError(acs, 404, 'not_found');
+    expect((await t.http().get('/api/v1/login/methods').expect(200)).body).toMatchObject({ saml: false });
   });
 });
 
@@ -377,5 +401,17 @@ describe('SAML settings', () => {
     expect(() =>
       validateEnvironment({ ...base, IAM_SAML_IDP_CERT: cert, IAM_SAML_ACS_URL: 'http://iam.example.com/acs' }),
     ).toThrow(/IAM_SAML_ACS_URL: must be an https URL/);
+    // The same rules for IamModule's options.
+    const database = { url: 'sqlite::memory:' };
+    const options = { entityId: SAML_SP_ENTITY_ID, acsUrl: SAML_ACS_URL, idpSsoUrl: SAML_IDP_SSO_URL };
+    expect(resolveIamOptions({ database, sso: { saml: { ...options, idpCert: cert } } }).sso.saml).toMatchObject({
+      ...options,
+      idpCerts: [expect.stringContaining('BEGIN CERTIFICATE')],
+      usernameAttribute: 'NameID',
+      groupsAttribute: 'groups',
+    });
+    expect(() => resolveIamOptions({ database, sso: { saml: { ...options, idpCert: broken } } })).toThrow(
+      /sso\.saml\.idpCert: is not a valid X\.509 certificate/,
+    );
   });
 });

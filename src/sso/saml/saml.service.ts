@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type CacheProvider,
+  generateServiceProviderMetadata,
   type Profile,
   SAML,
   type SamlConfig as NodeSamlConfig,
@@ -102,14 +103,18 @@ export class SamlService {
     private readonly tx: TransactionService,
   ) {}
 
-  /** This service provider's metadata (entity id, ACS URL, signed assertions wanted). 404 when SAML is off. */
+  /**
+   * This service provider's metadata (entity id, ACS URL, WantAssertionsSigned: asks the provider to sign its
+   * assertions, though a signed response is accepted too). 404 when SAML is off.
+   */
   metadata(): string {
     const saml = this.samlConfig();
-    return this.client(saml, {
-      saveAsync: () => Promise.resolve(null),
-      getAsync: () => Promise.resolve(null),
-      removeAsync: () => Promise.resolve(null),
-    }).generateServiceProviderMetadata(null);
+    return generateServiceProviderMetadata({
+      issuer: saml.entityId,
+      callbackUrl: saml.acsUrl,
+      identifierFormat: null,
+      wantAssertionsSigned: true,
+    });
   }
 
   /**
