@@ -375,6 +375,13 @@ describe.each(TEST_DATABASES)('SAML not configured (%s)', (kind) => {
   });
 });
 
+/** The environment's SAML variables as settings. */
+const settingsOf = (env: Record<string, string>) => ({
+  entityId: env.IAM_SAML_ENTITY_ID,
+  acsUrl: env.IAM_SAML_ACS_URL,
+  idpSsoUrl: env.IAM_SAML_IDP_SSO_URL,
+});
+
 describe('SAML settings', () => {
   const base = {
     IAM_SAML_ENTITY_ID: SAML_SP_ENTITY_ID,
@@ -385,6 +392,9 @@ describe('SAML settings', () => {
   it('refuses a misconfigured IdP certificate at boot, clearly', async () => {
     const { cert } = await generateSigningKey();
     expect(validateEnvironment({ ...base, IAM_SAML_IDP_CERT: cert }).IAM_SAML_ENTITY_ID).toBe(SAML_SP_ENTITY_ID);
+    const oneLine = cert.trim().replace(/\n/g, '\\n');
+    expect(oneLine).not.toContain('\n');
+    expect(resolveSamlSettings({ ...settingsOf(base), idpCert: oneLine }).config?.idpCerts).toHaveLength(1);
     const broken = cert.replace(/\n[A-Za-z0-9+/]{10}/, '\nAAAAAAAAAA');
     expect(() => validateEnvironment({ ...base, IAM_SAML_IDP_CERT: broken })).toThrow(
       /IAM_SAML_IDP_CERT: is not a valid X\.509 certificate/,

@@ -65,9 +65,10 @@ function certificateProblem(pem: string): string | null {
   }
 }
 
-/** The certificates of PEM text, or of the PEM file it names. */
+/** The certificates of PEM text (line breaks as such or as `\\n`), or of the PEM file it names. */
 function readCertificates(value: string): { certs: string[]; problem?: string } {
-  let text = value;
+  // PEM in one line of an environment file, its line breaks written `\n`.
+  let text = value.replace(/\\n/g, '\n');
   if (!value.trimStart().startsWith('-----BEGIN')) {
     try {
       text = readFileSync(value, 'utf8');
