@@ -1,6 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { samlSettingsOf, validateEnvironment } from './env.validation.js';
-import { resolveSamlSettings, type SamlConfig } from './saml-settings.js';
+import { validateEnvironment } from './env.validation.js';
 
 /** OIDC sign-in (OidcService): the provider, this service as its client, and which claims carry what. */
 export interface OidcConfig {
@@ -29,7 +28,6 @@ export interface SsoConfig {
   /** Origins, besides relative paths, a sign-in may send the browser back to. */
   redirectOrigins: string[];
   oidc?: OidcConfig;
-  saml?: SamlConfig;
 }
 
 export const ssoConfig = registerAs('sso', (): SsoConfig => {
@@ -54,6 +52,5 @@ export const ssoConfig = registerAs('sso', (): SsoConfig => {
             groupsClaim: env.IAM_OIDC_GROUPS_CLAIM,
           }
         : undefined,
-    saml: resolveSamlSettings(samlSettingsOf(env)).config,
   };
 });

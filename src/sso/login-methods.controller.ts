@@ -22,10 +22,6 @@ export class LoginMethodsController {
   })
   @ApiOkResponse({ type: LoginMethodsDto })
   methods(): LoginMethodsDto {
-    return {
-      password: this.config.passwordLogin,
-      oidc: this.config.oidc !== undefined,
-      saml: this.config.saml !== undefined,
-    };
+    return { password: this.config.passwordLogin, oidc: this.config.oidc !== undefined, saml: false };
   }
 }
