@@ -32,6 +32,7 @@ import { IamOptionsError, type IamModuleOptions } from '../src/iam.options.js';
 import { setupIamSwagger } from '../src/openapi/swagger-ui.js';
 import { ADMIN_TOKEN, createTestDatabase, TEST_DATABASES, type TestDatabase } from './utils/create-app.js';
 import { uniqueName } from './utils/fixtures.js';
+import { iamControllers } from './utils/routes.js';
 
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -441,23 +442,6 @@ interface Route {
   method: string;
   path: string;
   rule?: AccessRule;
-}
-
-/** The controllers of these modules and of every module they import. */
-function iamControllers(modules: Type[] = IAM_FEATURE_MODULES): Type[] {
-  const seen = new Set<Type>();
-  const visit = (module: Type) => {
-    for (const controller of (Reflect.getMetadata('controllers', module) as Type[] | undefined) ?? []) {
-      seen.add(controller);
-    }
-    for (const imported of (Reflect.getMetadata('imports', module) as unknown[] | undefined) ?? []) {
-      if (typeof imported === 'function') {
-        visit(imported as Type);
-      }
-    }
-  };
-  modules.forEach(visit);
-  return [...seen];
 }
 
 function routesOf(controller: Type): Route[] {
