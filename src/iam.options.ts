@@ -33,6 +33,7 @@ import {
 } from './config/env.validation.js';
 import { DEFAULT_SESSION_COOKIE } from './sessions/session-cookie.js';
 import { DataSource } from 'typeorm';
+import { resolveSamlSettings, type SamlSettings } from './config/saml-settings.js';
 
 /** Where the IAM keeps its data: `url`, or `dataSource`. */
 export interface IamDatabaseOptions {
@@ -152,6 +153,11 @@ export interface IamSsoOptions {
     /** Default `groups`. */
     groupsClaim?: string;
   };
+  /**
+   * SAML sign-in: entityId, acsUrl, and idpCert (PEM or a file path) or idpMetadataFile, with idpSsoUrl unless the
+   * metadata names it; off when absent. Attributes default to `NameID`, `groups`, `email`, `displayName`.
+   */
+  saml?: SamlSettings;
 }
 
 /** The audit trail (see the README, "Audit trail"). */
@@ -285,12 +291,28 @@ class OidcOptionsSchema {
   @IsOptional() @Matches(CLAIM_NAME, { message: 'must be a claim name' }) groupsClaim?: string;
 }
 
+const ATTRIBUTE_NAME = /^[\x21-\x7E]{1,300}$/;
+
+class SamlOptionsSchema {
+  @IsString() entityId: string;
+  @IsString() acsUrl: string;
+  @IsOptional() @IsString() idpSsoUrl?: string;
+  @IsOptional() @IsString() idpEntityId?: string;
+  @IsOptional() @IsString() idpCert?: string;
+  @IsOptional() @IsString() idpMetadataFile?: string;
+  @IsOptional() @Matches(ATTRIBUTE_NAME, { message: 'must be an attribute name' }) usernameAttribute?: string;
+  @IsOptional() @Matches(ATTRIBUTE_NAME, { message: 'must be an attribute name' }) groupsAttribute?: string;
+  @IsOptional() @Matches(ATTRIBUTE_NAME, { message: 'must be an attribute name' }) emailAttribute?: string;
+  @IsOptional() @Matches(ATTRIBUTE_NAME, { message: 'must be an attribute name' }) nameAttribute?: string;
+}
+
 class SsoOptionsSchema {
   @IsOptional() @IsIn(['all', 'admins-only']) passwordLogin?: 'all' | 'admins-only';
   @IsOptional() @IsBoolean() groupSync?: boolean;
   @IsOptional() @IsBoolean() linkExistingUsers?: boolean;
   @IsOptional() @IsArray() @IsString({ each: true }) redirectOrigins?: string[];
   @IsOptional() @ValidateNested() @Type(() => OidcOptionsSchema) oidc?: OidcOptionsSchema;
+  @IsOptional() @ValidateNested() @Type(() => SamlOptionsSchema) saml?: SamlOptionsSchema;
 }
 
 /** `service:Operation`, the service not `iam` (the IAM's own actions are built in). */
@@ -405,6 +427,8 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
   if (options.sso?.oidc && found.length === 0) {
     found.push(...oidcSettingsProblems(options.sso.oidc).map((problem) => `  - sso.oidc.${problem}`));
   }
+  const saml = options.sso?.saml && found.length === 0 ? resolveSamlSettings(options.sso.saml) : undefined;
+  found.push(...(saml?.problems ?? []).map((problem) => `  - sso.saml.${problem}`));
   if (options.database?.schema !== undefined && !/^postgres(ql)?:/.test(String(options.database.url))) {
     found.push('  - database.schema: only for PostgreSQL (a SQLite database is a file of its own)');
   }
@@ -469,6 +493,7 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
         usernameClaim: sso.oidc.usernameClaim,
         groupsClaim: sso.oidc.groupsClaim ?? defaults.IAM_OIDC_GROUPS_CLAIM,
       },
+      saml: saml?.config,
     },
   };
 }

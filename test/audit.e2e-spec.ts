@@ -5,6 +5,7 @@ import { AuditRetentionService } from '../src/audit/audit-retention.service.js';
 import { uuidv7 } from '../src/audit/audit.service.js';
 import { AuditEvent } from '../src/audit/entities/audit-event.entity.js';
 import { hashSecret } from '../src/auth/tokens.js';
+import { resolveSamlSettings } from '../src/config/saml-settings.js';
 import { IAM_DATA_SOURCE } from '../src/database/iam-data-source.js';
 import { ADMIN_TOKEN, createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
 import {
@@ -20,6 +21,7 @@ import {
   uniqueName,
 } from './utils/fixtures.js';
 import { iamRoutes } from './utils/routes.js';
+import { SAML_ACS_URL, SAML_IDP_SSO_URL, SAML_SP_ENTITY_ID, TestSamlIdp } from './utils/saml-idp.js';
 
 /** Every line the apps of this file log (one pino-http instance per test file: see createTestApp). */
 const lines: string[] = [];
@@ -63,12 +65,22 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
   /** Every secret sent or received by this file's requests: none may appear in any event. */
   const secrets = new Set<string>([ADMIN_TOKEN, hashSecret(ADMIN_TOKEN)]);
 
+  let samlIdp: TestSamlIdp;
+
   beforeAll(async () => {
+    samlIdp = await TestSamlIdp.create();
+    const saml = resolveSamlSettings({
+      entityId: SAML_SP_ENTITY_ID,
+      acsUrl: SAML_ACS_URL,
+      idpSsoUrl: SAML_IDP_SSO_URL,
+      idpCert: samlIdp.key.cert,
+    }).config;
     t = await createTestApp(kind, {
       app: { logLevel: 'info' },
       logDestination,
       auth: { lockoutThreshold: LOCKOUT_THRESHOLD },
       audit: { log: true },
+      sso: { saml },
     });
     dataSource = t.app.get<DataSource>(getDataSourceToken(IAM_DATA_SOURCE));
     const found = await t.http().get('/api/v1/service-accounts/admin').set(adminAuth).expect(200);
@@ -132,6 +144,25 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
 
   // ----------------------------------------------------------------------------------------------------------
   // Every mutating route, by "METHOD /path" as the controllers declare it.
+
+  /** A SAML sign-in started for `name`, and the provider's answer POSTed to the ACS (not sent yet). */
+  const samlAnswer = async (name: string): Promise<{ request: Test }> => {
+    const started = await t.http().get(api('/login/saml')).expect(302);
+    const flow = ([] as string[])
+      .concat(started.headers['set-cookie'] ?? [])
+      .find((cookie) => cookie.startsWith('iam_saml_flow='))!
+      .split(';')[0];
+    const requestId = TestSamlIdp.requestIdOf(new URL(started.headers.location));
+    const { samlResponse } = samlIdp.respond({ nameId: name, inResponseTo: requestId });
+    return {
+      request: t
+        .http()
+        .post(api('/login/saml/acs'))
+        .set('Cookie', flow)
+        .type('form')
+        .send({ SAMLResponse: samlResponse }),
+    };
+  };
 
   const table: Record<string, RouteCase> = {
     'POST /users': {
@@ -285,6 +316,22 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
           target: `iam:user:${user.name}`,
           actor: { kind: 'user', name: user.name },
           changes: [],
+        };
+      },
+    },
+    'POST /login/saml/acs': {
+      action: 'iam:Login',
+      status: 303,
+      prepare: async () => {
+        const name = uniqueName('saml');
+        // The first sign-in creates the user (iam:CreateUser too); the case is the next one: one iam:Login.
+        const first = await samlAnswer(name);
+        expect((await first.request).status).toBe(303);
+        return {
+          request: (await samlAnswer(name)).request,
+          target: `iam:user:${name}`,
+          actor: { kind: 'user', name },
+          changes: ['auth_method'],
         };
       },
     },

@@ -105,13 +105,16 @@ describe('route inventory', () => {
 
   it('keeps the public routes to sign-in and health', () => {
     const publicRoutes = routes.filter(({ rule }) => rule?.kind === 'public').map(({ route }) => route);
-    expect(publicRoutes).toHaveLength(5);
+    expect(publicRoutes).toHaveLength(8);
     expect(publicRoutes).toEqual(
       expect.arrayContaining([
         expect.stringContaining('LoginController.login'),
         expect.stringContaining('LoginMethodsController.methods'),
         expect.stringContaining('OidcController.start'),
         expect.stringContaining('OidcController.callback'),
+        expect.stringContaining('SamlController.start'),
+        expect.stringContaining('SamlAcsController.acs'),
+        expect.stringContaining('SamlMetadataController.metadata'),
         expect.stringContaining('HealthController.check'),
       ]),
     );

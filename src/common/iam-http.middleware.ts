@@ -5,7 +5,7 @@ import { IAM_HTTP_CONFIG, type IamHttpConfig } from '../iam.options.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import { CrossOriginMiddleware } from './cross-origin.middleware.js';
-import { JsonBodyMiddleware } from './json-body.middleware.js';
+import { FormBodyMiddleware, JsonBodyMiddleware } from './json-body.middleware.js';
 import { runWithRequest } from './request-context.js';
 import { REQUEST_ID_HEADER, requestId } from './request-id.js';
 
@@ -15,31 +15,11 @@ type Step = (req: Request, res: Response, next: (error?: unknown) => void) => un
 const HANDLED = Symbol('iam.http');
 type MarkedRequest = Request & { [HANDLED]?: true };
 
-/**
- * Everything the IAM's routes need before Nest's pipeline, bound by each feature module to its own controllers
- * only (a host's routes never see it): a request id, CORS, the cross-site refusal, cookies, and JSON body
- * parsing with its 400/413/415 rules; then the rest of the request runs as the current request (request-context.ts).
- * Nest hands a middleware's errors to app-wide filters only, so this one answers its own errors with the IAM's error
- * body.
- */
-@Injectable()
-export class IamHttpMiddleware implements NestMiddleware {
-  private readonly steps: Step[];
+/** Runs a chain of steps once per request, answering its errors with the IAM's error body. */
+abstract class HttpChain implements NestMiddleware {
   private readonly filter = new ApiExceptionFilter();
 
-  constructor(@Inject(IAM_HTTP_CONFIG) config: IamHttpConfig) {
-    const cors = new CorsMiddleware(config);
-    const crossOrigin = new CrossOriginMiddleware(config);
-    const json = new JsonBodyMiddleware(config);
-    const cookies = cookieParser();
-    this.steps = [
-      (req, res, next) => (res.hasHeader(REQUEST_ID_HEADER) ? next() : requestId(req, res, next)),
-      (req, res, next) => cors.use(req, res, next),
-      (req, res, next) => crossOrigin.use(req, res, next),
-      (req, res, next) => (req.cookies === undefined ? cookies(req, res, next) : next()),
-      (req, res, next) => json.use(req, res, next),
-    ];
-  }
+  protected constructor(private readonly steps: Step[]) {}
 
   use(req: MarkedRequest, res: Response, next: NextFunction): void {
     if (req[HANDLED]) {
@@ -68,5 +48,51 @@ export class IamHttpMiddleware implements NestMiddleware {
       }
     };
     run(0)();
+  }
+}
+
+const withRequestId: Step = (req, res, next) => (res.hasHeader(REQUEST_ID_HEADER) ? next() : requestId(req, res, next));
+
+/**
+ * Everything the IAM's routes need before Nest's pipeline, bound by each feature module to its own controllers
+ * only (a host's routes never see it): a request id, CORS, the cross-site refusal, cookies, and JSON body
+ * parsing with its 400/413/415 rules; then the rest of the request runs as the current request (request-context.ts).
+ * Nest hands a middleware's errors to app-wide filters only, so this one answers its own errors with the IAM's error
+ * body.
+ */
+@Injectable()
+export class IamHttpMiddleware extends HttpChain {
+  constructor(@Inject(IAM_HTTP_CONFIG) config: IamHttpConfig) {
+    const cors = new CorsMiddleware(config);
+    const crossOrigin = new CrossOriginMiddleware(config);
+    const json = new JsonBodyMiddleware(config);
+    const cookies = cookieParser();
+    super([
+      withRequestId,
+      (req, res, next) => cors.use(req, res, next),
+      (req, res, next) => crossOrigin.use(req, res, next),
+      (req, res, next) => (req.cookies === undefined ? cookies(req, res, next) : next()),
+      (req, res, next) => json.use(req, res, next),
+    ]);
+  }
+}
+
+/**
+ * The chain of the one route a browser reaches with an HTML form POSTed from another site: the SAML assertion
+ * consumer service (POST /login/saml/acs, the identity provider's page posts SAMLResponse). A request id, cookies and
+ * an `application/x-www-form-urlencoded` body (FormBodyMiddleware: 415 for anything else); no CORS (no script calls
+ * it) and no cross-site refusal, which would refuse every such POST: what protects it is the signed response itself
+ * and its InResponseTo, which must name the sign-in this browser started (the flow cookie).
+ */
+@Injectable()
+export class IamFormHttpMiddleware extends HttpChain {
+  constructor(@Inject(IAM_HTTP_CONFIG) config: IamHttpConfig) {
+    const form = new FormBodyMiddleware(config);
+    const cookies = cookieParser();
+    super([
+      withRequestId,
+      (req, res, next) => (req.cookies === undefined ? cookies(req, res, next) : next()),
+      (req, res, next) => form.use(req, res, next),
+    ]);
   }
 }

@@ -126,3 +126,57 @@ export class JsonBodyMiddleware implements NestMiddleware {
     next();
   }
 }
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body (flat: `extended: false`), for the one route that takes an HTML
+ * form (IamFormHttpMiddleware): bytes that are not UTF-8 400, over BODY_LIMIT 413, any other type 415, a repeated
+ * field (an array) 400, and anything bodyProblem() finds 400. A request without a body gets `{}`.
+ */
+@Injectable()
+export class FormBodyMiddleware implements NestMiddleware {
+  private readonly parse: RequestHandler;
+
+  constructor(@Inject(IAM_HTTP_CONFIG) private readonly config: IamHttpConfig) {
+    this.parse = express.urlencoded({
+      extended: false,
+      limit: config.bodyLimit,
+      parameterLimit: 20,
+      type: () => true,
+      verify: requireUtf8,
+    });
+  }
+
+  async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+    if (!hasBody(req)) {
+      req.body = {};
+      next();
+      return;
+    }
+    if (!req.is('application/x-www-form-urlencoded')) {
+      throw ApiError.unsupportedMediaType(
+        'Request body must be a form (Content-Type: application/x-www-form-urlencoded)',
+      );
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.parse(req, res, (error?: unknown) =>
+        error
+          ? reject(
+              (error as BodyParserError).type === 'parameters.too.many'
+                ? ApiError.badRequest('Request body has too many fields')
+                : toApiError(error, this.config.bodyLimit),
+            )
+          : resolve(),
+      );
+    });
+    const body = req.body as Record<string, unknown>;
+    const repeated = Object.keys(body).find((key) => typeof body[key] !== 'string');
+    if (repeated !== undefined) {
+      throw ApiError.invalidField(repeated, 'invalid_value', `${repeated} must be given once`);
+    }
+    const problem = bodyProblem(body);
+    if (problem !== null) {
+      throw problem;
+    }
+    next();
+  }
+}

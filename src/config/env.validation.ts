@@ -4,6 +4,7 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { IsOriginList } from '../common/cross-origin.js';
 import { MinLength } from '../common/validators.js';
+import { resolveSamlSettings, type SamlSettings } from './saml-settings.js';
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') {
@@ -239,6 +240,49 @@ export class EnvironmentVariables {
   @Matches(/^[\x21-\x7E]{1,100}$/, { message: 'IAM_OIDC_GROUPS_CLAIM must be a claim name' })
   IAM_OIDC_GROUPS_CLAIM = 'groups';
 
+  /** SAML: this service provider's entity id (the audience). With ACS_URL and IDP_CERT or IDP_METADATA_FILE. */
+  @IsOptional()
+  @IsString()
+  IAM_SAML_ENTITY_ID?: string;
+
+  /** SAML: the assertion consumer service as registered: https://iam.example.com/api/v1/login/saml/acs. */
+  @IsOptional()
+  @IsString()
+  IAM_SAML_ACS_URL?: string;
+
+  /** SAML: the provider's single sign-on URL (HTTP-Redirect binding); from the metadata file when unset. */
+  @IsOptional()
+  @IsString()
+  IAM_SAML_IDP_SSO_URL?: string;
+
+  /** SAML: the provider's entity id (assertions of another issuer are refused); from the metadata file when unset. */
+  @IsOptional()
+  @IsString()
+  IAM_SAML_IDP_ENTITY_ID?: string;
+
+  /** SAML: the provider's signing certificate, PEM text or the path of a PEM file. */
+  @IsOptional()
+  @IsString()
+  IAM_SAML_IDP_CERT?: string;
+
+  /** SAML: the path of the provider's metadata XML (entity id, SSO URL and signing certificate read from it). */
+  @IsOptional()
+  @IsString()
+  IAM_SAML_IDP_METADATA_FILE?: string;
+
+  /** `NameID`, or the name of the attribute holding the user name. */
+  @Matches(/^[\x21-\x7E]{1,300}$/, { message: 'IAM_SAML_USERNAME_ATTRIBUTE must be an attribute name' })
+  IAM_SAML_USERNAME_ATTRIBUTE = 'NameID';
+
+  @Matches(/^[\x21-\x7E]{1,300}$/, { message: 'IAM_SAML_GROUPS_ATTRIBUTE must be an attribute name' })
+  IAM_SAML_GROUPS_ATTRIBUTE = 'groups';
+
+  @Matches(/^[\x21-\x7E]{1,300}$/, { message: 'IAM_SAML_EMAIL_ATTRIBUTE must be an attribute name' })
+  IAM_SAML_EMAIL_ATTRIBUTE = 'email';
+
+  @Matches(/^[\x21-\x7E]{1,300}$/, { message: 'IAM_SAML_NAME_ATTRIBUTE must be an attribute name' })
+  IAM_SAML_NAME_ATTRIBUTE = 'displayName';
+
   /** On SIGTERM, how long requests in flight may take before their connections are closed. */
   @IntegerBetween(0, 3600)
   SHUTDOWN_TIMEOUT_SECONDS = 10;
@@ -316,13 +360,42 @@ const OIDC_VARIABLES = {
   redirectUri: 'IAM_OIDC_REDIRECT_URI',
 };
 
+const SAML_VARIABLES: Record<keyof SamlSettings, string> = {
+  entityId: 'IAM_SAML_ENTITY_ID',
+  acsUrl: 'IAM_SAML_ACS_URL',
+  idpSsoUrl: 'IAM_SAML_IDP_SSO_URL',
+  idpEntityId: 'IAM_SAML_IDP_ENTITY_ID',
+  idpCert: 'IAM_SAML_IDP_CERT',
+  idpMetadataFile: 'IAM_SAML_IDP_METADATA_FILE',
+  usernameAttribute: 'IAM_SAML_USERNAME_ATTRIBUTE',
+  groupsAttribute: 'IAM_SAML_GROUPS_ATTRIBUTE',
+  emailAttribute: 'IAM_SAML_EMAIL_ATTRIBUTE',
+  nameAttribute: 'IAM_SAML_NAME_ATTRIBUTE',
+};
+
+/** The SAML settings of the environment, as resolveSamlSettings() takes them. */
+export function samlSettingsOf(env: EnvironmentVariables): SamlSettings {
+  return {
+    entityId: env.IAM_SAML_ENTITY_ID,
+    acsUrl: env.IAM_SAML_ACS_URL,
+    idpSsoUrl: env.IAM_SAML_IDP_SSO_URL,
+    idpEntityId: env.IAM_SAML_IDP_ENTITY_ID,
+    idpCert: env.IAM_SAML_IDP_CERT,
+    idpMetadataFile: env.IAM_SAML_IDP_METADATA_FILE,
+    usernameAttribute: env.IAM_SAML_USERNAME_ATTRIBUTE,
+    groupsAttribute: env.IAM_SAML_GROUPS_ATTRIBUTE,
+    emailAttribute: env.IAM_SAML_EMAIL_ATTRIBUTE,
+    nameAttribute: env.IAM_SAML_NAME_ATTRIBUTE,
+  };
+}
+
 /** Whether a URL's host is a loopback address (where plain HTTP is allowed: development and tests). */
 export function isLoopbackUrl(url: URL): boolean {
   return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 /** An http(s) URL without credentials or fragment, https unless on a loopback address; null when not one. */
-function secureUrl(value: string): URL | null {
+export function secureUrl(value: string): URL | null {
   let url: URL;
   try {
     url = new URL(value);
@@ -383,6 +456,11 @@ function crossFieldProblems(env: EnvironmentVariables): string[] {
     }).map(
       (problem) =>
         `  - ${problem.replace(/^(issuer|clientId|clientSecret|redirectUri)/, (name) => OIDC_VARIABLES[name as keyof typeof OIDC_VARIABLES])}`,
+    ),
+  );
+  problems.push(
+    ...resolveSamlSettings(samlSettingsOf(env)).problems.map(
+      (problem) => `  - ${problem.replace(/^[A-Za-z]+/, (name) => SAML_VARIABLES[name as keyof SamlSettings] ?? name)}`,
     ),
   );
   const memory = env.IAM_PASSWORD_HASH_MEMORY_KIB;

@@ -3,6 +3,7 @@ import type { AppConfig } from './app.config.js';
 import type { AuditConfig } from './audit.config.js';
 import type { AuthConfig } from './auth.config.js';
 import type { DatabaseConfig } from './database.config.js';
+import { samlSettingsFromConfig } from './saml-settings.js';
 import type { SsoConfig } from './sso.config.js';
 
 /**
@@ -50,6 +51,6 @@ export function iamOptionsFromConfig(
     allowedOrigins: app.allowedOrigins,
     swagger: app.swagger === false ? false : { path: 'docs' },
     audit: { retentionDays: audit.retentionDays, log: audit.log },
-    sso,
+    sso: { ...sso, saml: sso.saml && samlSettingsFromConfig(sso.saml) },
   };
 }

@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { validateEnvironment } from './env.validation.js';
+import { samlSettingsOf, validateEnvironment } from './env.validation.js';
+import { resolveSamlSettings, type SamlConfig } from './saml-settings.js';
 
 /** OIDC sign-in (OidcService): the provider, this service as its client, and which claims carry what. */
 export interface OidcConfig {
@@ -28,6 +29,7 @@ export interface SsoConfig {
   /** Origins, besides relative paths, a sign-in may send the browser back to. */
   redirectOrigins: string[];
   oidc?: OidcConfig;
+  saml?: SamlConfig;
 }
 
 export const ssoConfig = registerAs('sso', (): SsoConfig => {
@@ -52,5 +54,6 @@ export const ssoConfig = registerAs('sso', (): SsoConfig => {
             groupsClaim: env.IAM_OIDC_GROUPS_CLAIM,
           }
         : undefined,
+    saml: resolveSamlSettings(samlSettingsOf(env)).config,
   };
 });

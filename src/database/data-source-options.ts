@@ -11,6 +11,7 @@ import { ServiceAccount } from '../service-accounts/entities/service-account.ent
 import { Session } from '../sessions/entities/session.entity.js';
 import { UserSettings } from '../settings/entities/user-settings.entity.js';
 import { UserIdentity } from '../sso/entities/user-identity.entity.js';
+import { SamlAssertion } from '../sso/entities/saml-assertion.entity.js';
 import { User } from '../users/entities/user.entity.js';
 import { AuthorityVersion } from './entities/authority-version.entity.js';
 import { postgresMigrations } from './migrations/postgres/postgres-migrations.js';
@@ -66,6 +67,7 @@ export const ENTITIES = [
   IamKey,
   AuditEvent,
   UserIdentity,
+  SamlAssertion,
 ];
 
 /**

@@ -22,6 +22,10 @@ export class LoginMethodsController {
   })
   @ApiOkResponse({ type: LoginMethodsDto })
   methods(): LoginMethodsDto {
-    return { password: this.config.passwordLogin, oidc: this.config.oidc !== undefined, saml: false };
+    return {
+      password: this.config.passwordLogin,
+      oidc: this.config.oidc !== undefined,
+      saml: this.config.saml !== undefined,
+    };
   }
 }

@@ -18,7 +18,7 @@ import { Profile } from '../profiles/entities/profile.entity.js';
 import { type NewSession, type SignInClient, SessionsService } from '../sessions/sessions.service.js';
 import { User } from '../users/entities/user.entity.js';
 import { assertPrincipalNameFree, userKeyOf, UsersService, userTarget } from '../users/users.service.js';
-import { UserIdentity } from './entities/user-identity.entity.js';
+import { type SsoMethod, UserIdentity } from './entities/user-identity.entity.js';
 import type { SsoIdentity } from './sso-identity.js';
 
 const USER_NAME_MAX = 100;
@@ -109,6 +109,22 @@ export class SsoSignInService {
       });
       throw refused;
     }
+  }
+
+  /**
+   * Records a sign-in a protocol module refused before it had an identity (a failed `iam:Login` with the reason code
+   * and the method) and returns the answer to throw.
+   */
+  async refused(method: SsoMethod, reason: string, error: ApiError): Promise<SsoSignInRefused> {
+    await this.audit.recordAlone({
+      action: 'iam:Login',
+      target: auditTarget('user', '*'),
+      outcome: 'failed',
+      reason,
+      actor: null,
+      changes: { auth_method: { before: null, after: method } },
+    });
+    return new SsoSignInRefused(reason, error);
   }
 
   private async attempt(
