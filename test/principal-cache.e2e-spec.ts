@@ -320,3 +320,31 @@ describe.each(TEST_DATABASES)('principal cache on %s, two instances on one datab
     }
   });
 });
+
+describe.each(TEST_DATABASES)('two IAMs in one process on %s, each with its own database', (kind) => {
+  let first: TestApp;
+  let second: TestApp;
+  beforeAll(async () => {
+    first = await createTestApp(kind);
+    second = await createTestApp(kind);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it('checks each credential with its own IAM’s services, also after the other one closed', async () => {
+    // Made after `second` started, so that neither instance has them in memory: each is looked up.
+    const user = await signedInUser(first);
+    const account = await createServiceAccount(first);
+    await first.http().get('/api/v1/users/me').set('Cookie', user.cookie).expect(200);
+    await first.http().get('/api/v1/users').set(bearer(account.token)).expect(200);
+    // The other IAM does not know them: its database is another one.
+    expectError(await second.http().get('/api/v1/users/me').set('Cookie', user.cookie), 401, 'unauthorised');
+    expectError(await second.http().get('/api/v1/users').set(bearer(account.token)), 401, 'unauthorised');
+    await second.close();
+    const later = await signedInUser(first);
+    await first.http().get('/api/v1/users/me').set('Cookie', later.cookie).expect(200);
+    await first.http().get(`/api/v1/users/${later.name}`).set(adminAuth).expect(200);
+  });
+});

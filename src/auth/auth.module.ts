@@ -37,6 +37,9 @@ import { SessionCookieStrategy } from './session-cookie.strategy.js';
     AuthorizationGuard,
     IamAuthGuard,
     PrincipalCache,
+    // AuthenticationGuard runs them, and it is made in each module whose controllers it guards.
+    BearerStrategy,
+    SessionCookieStrategy,
   ],
 })
 export class AuthModule {}

@@ -1,13 +1,13 @@
-import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
-import { AuthGuard } from '@nestjs/passport';
+import type { Request, Response } from 'express';
+import passport, { type Strategy } from 'passport';
 import { ApiError } from '../common/api-error.js';
 import { CredentialFailuresService } from '../rate-limit/credential-failures.service.js';
 import { accessRuleOf } from './access.decorators.js';
-import { BEARER_STRATEGY } from './bearer.strategy.js';
+import { BearerStrategy } from './bearer.strategy.js';
 import type { Principal } from './principal.js';
-import { SESSION_STRATEGY } from './session-cookie.strategy.js';
+import { SessionCookieStrategy } from './session-cookie.strategy.js';
 import type { AuthConfig } from '../config/auth.config.js';
 import { IAM_AUTH_CONFIG } from '../iam.options.js';
 
@@ -42,22 +42,27 @@ type MarkedRequest = Request & { [AUTHENTICATED]?: true };
  * Authorization header, when sent, decides: a valid bearer token wins over a cookie, and anything else in that
  * header (another scheme, a malformed, unknown or expired token, two headers) is a 401 even with a good cookie. A
  * token in the query string or body is a 401 too: URLs end up in logs.
+ *
+ * Passport runs this module's own strategy objects, not the ones its process-wide registry holds under their names
+ * (which @nestjs/passport's AuthGuard looks up): with two IAMs in one process (two instances in a test, or a host
+ * that builds two apps), the registry holds only the last one made, and a request to the first would be checked
+ * by the second's services and database, still after the second was closed.
  */
 @Injectable()
-export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STRATEGY]) {
+export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly failures: CredentialFailuresService,
+    private readonly bearer: BearerStrategy,
+    private readonly session: SessionCookieStrategy,
     @Inject(IAM_AUTH_CONFIG) private readonly config: AuthConfig,
-  ) {
-    super();
-  }
+  ) {}
 
   /**
    * Credentials that fail count against the client address (CredentialFailuresService); an address with
    * too many failures gets a 429 before its credentials are looked at. A request with none is not counted.
    */
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = accessRuleOf(this.reflector, context);
     if (rule?.kind === 'public') {
       return true;
@@ -88,18 +93,40 @@ export class AuthenticationGuard extends AuthGuard([BEARER_STRATEGY, SESSION_STR
     if (headers > 1 || (headers === 1 && !BEARER_HEADER.test(req.headers.authorization ?? ''))) {
       throw ApiError.unauthorised('The Authorization header must be one "Bearer <token>" header');
     }
-    const authenticated = (await super.canActivate(context)) as boolean;
+    req.user = await this.runStrategies(req, context.switchToHttp().getResponse<Response>());
     req[AUTHENTICATED] = true;
-    return authenticated;
+    return true;
   }
 
-  override handleRequest<T = Principal>(error: unknown, principal: T | false): T {
-    if (error instanceof Error) {
-      throw error;
+  /**
+   * The bearer strategy, then the session cookie's (passport's order for a list of strategies): the first that
+   * succeeds names the principal, an error ends the search, and when both fail it is a 401.
+   */
+  private async runStrategies(req: Request, res: Response): Promise<Principal> {
+    for (const strategy of [this.bearer, this.session]) {
+      const principal = await runStrategy(strategy, req, res);
+      if (principal) {
+        return principal;
+      }
     }
-    if (!principal) {
-      throw ApiError.unauthorised('Authentication required: send a bearer token or a session cookie');
-    }
-    return principal;
+    throw ApiError.unauthorised('Authentication required: send a bearer token or a session cookie');
   }
+}
+
+/**
+ * One strategy's verdict on the request: the principal, or false when it found no credential of its kind. Passport
+ * adds the request's outcome functions (success, fail, error) to the strategy object it is given, so each request gets
+ * one of its own that inherits from ours, as passport does itself for a strategy it finds by name.
+ */
+function runStrategy(strategy: Strategy, req: Request, res: Response): Promise<Principal | false> {
+  return new Promise((resolve, reject) => {
+    const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+    const authenticate = passport.authenticate(
+      Object.create(strategy) as Strategy,
+      { session: false },
+      (error: unknown, principal: Principal | false) => (error ? reject(toError(error)) : resolve(principal || false)),
+    ) as (req: Request, res: Response, next: (error?: unknown) => void) => void;
+    // `next` is called only on an error: with a callback, passport never passes the request on by itself.
+    authenticate(req, res, (error) => reject(toError(error)));
+  });
 }
