@@ -112,11 +112,15 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
-/** The environment of a service process: the test's bootstrap token, a port of its own, JSON logs at info. */
+/**
+ * The environment of a service process: the test's bootstrap token, a port of its own, JSON logs at info. Not the
+ * test run's REDIS_URL: every service process of every test file would count sign-ins and failed credentials from
+ * 127.0.0.1 together under the default key prefix, and one file's refusals would make another's requests a 429.
+ */
 function serviceEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !/^(DATABASE_|IAM_|SHUTDOWN_|PORT$|HOST$|LOG_LEVEL$|BODY_LIMIT$|TRUST_PROXY$)/.test(name),
+      ([name]) => !/^(DATABASE_|IAM_|REDIS_|SHUTDOWN_|PORT$|HOST$|LOG_LEVEL$|BODY_LIMIT$|TRUST_PROXY$)/.test(name),
     ),
   );
   return {
