@@ -1,3 +1,4 @@
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import type { Response } from 'supertest';
 import type { OidcConfig } from '../src/config/sso.config.js';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
@@ -237,6 +238,154 @@ describe.each(TEST_DATABASES)('OIDC sign-in (%s)', (kind) => {
     expectError(await signIn(badName.id), 400, 'bad_request');
     const unverified = account({ preferred_username: undefined, email: 'x@example.test', email_verified: false });
     expectError(await signIn(unverified.id), 403, 'forbidden');
+  });
+
+  describe("the ID token and user info, checked (a man in the middle rewrites the provider's answers)", () => {
+    afterEach(() => {
+      idp.rewriteTokenAnswer = undefined;
+      idp.rewriteUserInfoAnswer = undefined;
+    });
+
+    const now = () => Math.floor(Date.now() / 1000);
+
+    /** The claims signed as a JWT (RS256) with `key`: the provider's own unless said, with its `kid` unless said. */
+    const signed = (claims: JWTPayload, key: CryptoKey = idp.signingKey.privateKey, kid = idp.signingKey.kid) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(key);
+
+    /**
+     * A whole sign-in of a new account whose ID token `rewrite` replaces on its way from the token endpoint (it gets
+     * the token the provider issued and its claims); the account and the callback's response.
+     */
+    const signInWithIdToken = async (rewrite: (token: string, claims: JWTPayload) => string | Promise<string>) => {
+      const who = account();
+      let rewritten = 0;
+      idp.rewriteTokenAnswer = async (body) => {
+        const token = body.id_token as string;
+        expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', kid: idp.signingKey.kid });
+        const idToken = await rewrite(token, decodeJwt(token));
+        // Counted once rewritten: a rewrite that threw (the service then refusing the proxy's 500) fails the test.
+        rewritten++;
+        return { ...body, id_token: idToken };
+      };
+      const since = new Date(Date.now() - 2000).toISOString();
+      const res = await signIn(who.id);
+      idp.rewriteTokenAnswer = undefined;
+      expect(rewritten).toBe(1);
+      return { who, res, since };
+    };
+
+    /** Refused with this status and type, no session, no user, one failed iam:Login with this reason for the request. */
+    const expectRefused = async (
+      attempt: { who: { name: string }; res: Response; since: string },
+      status: number,
+      type: string,
+      reason: string,
+    ) => {
+      const { who, res, since } = attempt;
+      expectError(res, status, type);
+      expect(hasSessionCookie(res)).toBe(false);
+      expectError(await t.http().get(`/api/v1/users/${who.name}`).set(adminAuth), 404, 'not_found');
+      const events = (
+        await t
+          .http()
+          .get('/api/v1/audit-events')
+          .query({ action: 'iam:Login', since, limit: 100 })
+          .set(adminAuth)
+          .expect(200)
+      ).body.items as { outcome: string; reason: string | null; request_id: string | null; changes: unknown }[];
+      const ofRequest = events.filter((e) => e.request_id === res.headers['x-request-id']);
+      expect(ofRequest).toEqual([
+        expect.objectContaining({
+          outcome: 'failed',
+          reason,
+          changes: { auth_method: { before: null, after: 'oidc' } },
+        }),
+      ]);
+      const failed = (
+        await t
+          .http()
+          .get('/api/v1/audit-events')
+          .query({ action: 'iam:Login', outcome: 'failed', since, limit: 100 })
+          .set(adminAuth)
+          .expect(200)
+      ).body.items as { request_id: string | null }[];
+      expect(failed.map((e) => e.request_id)).toContain(res.headers['x-request-id']);
+    };
+
+    it("accepts the provider's token re-signed unchanged with its key (the rewriting itself is sound)", async () => {
+      const { who, res } = await signInWithIdToken((_token, claims) => signed(claims));
+      expect(res.status).toBe(302);
+      expect(hasSessionCookie(res)).toBe(true);
+      await t.http().get(`/api/v1/users/${who.name}`).set(adminAuth).expect(200);
+    });
+
+    it('refuses an ID token whose signature was altered (401, no session, no user, audited)', async () => {
+      const attempt = await signInWithIdToken((token) => {
+        const [header, payload, signature] = token.split('.');
+        // A character well inside the signature (the last one may carry only padding bits).
+        const at = 10;
+        const flipped = signature[at] === 'A' ? 'B' : 'A';
+        return `${header}.${payload}.${signature.slice(0, at)}${flipped}${signature.slice(at + 1)}`;
+      });
+      await expectRefused(attempt, 401, 'unauthorised', 'oidc_invalid_response');
+    });
+
+    it("refuses an ID token signed with a key not in the provider's JWKS, under its kid or another (401)", async () => {
+      const { privateKey: stranger } = await generateKeyPair('RS256');
+      for (const kid of [idp.signingKey.kid, 'a-key-of-the-attacker']) {
+        const attempt = await signInWithIdToken((_token, claims) => signed(claims, stranger, kid));
+        await expectRefused(attempt, 401, 'unauthorised', 'oidc_invalid_response');
+      }
+    });
+
+    it('refuses an unsigned ID token (alg none) (401)', async () => {
+      const attempt = await signInWithIdToken((_token, claims) => {
+        const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+      });
+      await expectRefused(attempt, 401, 'unauthorised', 'oidc_invalid_response');
+    });
+
+    it('refuses an ID token for another audience, alone or in a list without this client (401)', async () => {
+      for (const aud of ['another-client', ['another-client', 'yet-another']]) {
+        const attempt = await signInWithIdToken((_token, claims) => signed({ ...claims, aud }));
+        await expectRefused(attempt, 401, 'unauthorised', 'oidc_invalid_response');
+      }
+    });
+
+    it('refuses an ID token from another issuer, or one spelled differently (401)', async () => {
+      for (const iss of ['https://evil.example.test', `${idp.issuer}/`, idp.issuer.replace('127.0.0.1', 'localhost')]) {
+        const attempt = await signInWithIdToken((_token, claims) => signed({ ...claims, iss }));
+        await expectRefused(attempt, 401, 'unauthorised', 'oidc_invalid_response');
+      }
+    });
+
+    it('refuses an ID token expired beyond the clock tolerance (401)', async () => {
+      const attempt = await signInWithIdToken((_token, claims) =>
+        signed({ ...claims, iat: now() - 700, exp: now() - 120 }),
+      );
+      await expectRefused(attempt, 401, 'unauthorised', 'oidc_invalid_response');
+    });
+
+    it('refuses an ID token not valid yet (nbf beyond the clock tolerance) (401)', async () => {
+      const attempt = await signInWithIdToken((_token, claims) => signed({ ...claims, nbf: now() + 120 }));
+      await expectRefused(attempt, 401, 'unauthorised', 'oidc_invalid_response');
+    });
+
+    it("refuses user info about another subject than the ID token's (401)", async () => {
+      const who = account();
+      const victim = account();
+      let rewritten = 0;
+      idp.rewriteUserInfoAnswer = (body) => {
+        expect(body.sub).toBe(who.id);
+        rewritten++;
+        return { ...body, sub: victim.id };
+      };
+      const since = new Date(Date.now() - 2000).toISOString();
+      const res = await signIn(who.id);
+      expect(rewritten).toBe(1);
+      await expectRefused({ who, res, since }, 401, 'unauthorised', 'oidc_invalid_response');
+    });
   });
 
   it('says OIDC is on (GET /login/methods)', async () => {

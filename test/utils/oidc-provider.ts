@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import Provider from 'oidc-provider';
 
 /** The redirect URI the test client is registered with (never fetched: the test carries the answer over). */
@@ -10,23 +11,53 @@ export const OIDC_CLIENT_SECRET = 'iam-service-secret-0123456789abcdefghijklmnop
 /** Claims of an account at the test provider (beyond `sub`, its id). */
 export type AccountClaims = Record<string, unknown>;
 
+/** A JSON answer of the provider, rewritten by the test on its way to the service. */
+export type AnswerRewrite = (
+  body: Record<string, unknown>,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
 export interface TestOidcProvider {
   issuer: string;
   /** The provider's accounts by id (= `sub`): set or change them between sign-ins. */
   accounts: Map<string, AccountClaims>;
+  /** The provider's ID token signing key (RS256, the only key of its published JWKS), to re-sign tokens with. */
+  signingKey: { kid: string; privateKey: CryptoKey };
+  /** When set, rewrites the token endpoint's answer (POST /token) before the service reads it. */
+  rewriteTokenAnswer?: AnswerRewrite;
+  /** When set, rewrites the userinfo endpoint's answer (/me) before the service reads it. */
+  rewriteUserInfoAnswer?: AnswerRewrite;
   close(): Promise<void>;
 }
 
+/** The provider's routes whose JSON answer a test may rewrite (oidc-provider's default paths). */
+const REWRITABLE: Partial<Record<string, 'rewriteTokenAnswer' | 'rewriteUserInfoAnswer'>> = {
+  '/token': 'rewriteTokenAnswer',
+  '/me': 'rewriteUserInfoAnswer',
+};
+
 /**
- * A real OIDC provider (panva's oidc-provider) in this process, on a free port of 127.0.0.1, with its development
- * sign-in pages (any login name is an account; no password checked) and one confidential client that must use PKCE.
- * Its accounts' claims come from `accounts`; `groups` is released with the `profile` scope.
+ * A real OIDC provider (panva's oidc-provider) in this process, with its development sign-in pages (any login name is
+ * an account; no password checked) and one confidential client that must use PKCE. Its accounts' claims come from
+ * `accounts`; `groups` is released with the `profile` scope. It signs ID tokens with a key the test holds
+ * (`signingKey`).
+ *
+ * The issuer is a small HTTP proxy on a free port of 127.0.0.1, in front of the provider on another: it passes
+ * everything through as it is, except the token and userinfo endpoints' answers while the test has set
+ * `rewriteTokenAnswer`/`rewriteUserInfoAnswer` (a man in the middle, or a provider gone wrong).
  */
 export async function startOidcProvider(): Promise<TestOidcProvider> {
+  const listen = async (server: Server) => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
   let handler: (req: IncomingMessage, res: ServerResponse) => unknown = (_req, res) => res.end();
-  const server: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const backend: Server = createServer((req, res) => void handler(req, res));
+  const backendPort = await listen(backend);
+  const proxy: Server = createServer((req, res) => forward(req, res));
+  const issuer = `http://127.0.0.1:${await listen(proxy)}`;
+
+  const kid = 'test-signing-key';
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const accounts = new Map<string, AccountClaims>();
   const provider = new Provider(issuer, {
     clients: [
@@ -39,6 +70,7 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' }] },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true } },
     claims: {
@@ -54,15 +86,60 @@ export async function startOidcProvider(): Promise<TestOidcProvider> {
     }),
   });
   handler = provider.callback();
-  return {
+
+  const idp: TestOidcProvider = {
     issuer,
     accounts,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    signingKey: { kid, privateKey },
+    close: async () => {
+      for (const server of [proxy, backend]) {
+        await new Promise<void>((resolve, reject) => {
+          server.closeAllConnections();
+          server.close((error) => (error ? reject(error) : resolve()));
+        });
+      }
+    },
   };
+
+  /** The request passed to the provider (Host kept, so its URLs name the proxy), its answer back, maybe rewritten. */
+  function forward(req: IncomingMessage, res: ServerResponse) {
+    const upstream = request(
+      { host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        const route = REWRITABLE[new URL(req.url ?? '/', issuer).pathname];
+        const rewrite = route === undefined ? undefined : idp[route];
+        const json = /^application\/json\b/.test(answer.headers['content-type'] ?? '');
+        if (!rewrite || answer.statusCode !== 200 || !json) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          Promise.resolve()
+            .then(() => rewrite(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>))
+            .then(
+              (body) => {
+                const text = JSON.stringify(body);
+                const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(text)) };
+                delete headers.etag;
+                res.writeHead(200, headers);
+                res.end(text);
+              },
+              (error: unknown) => {
+                res.writeHead(500, { 'content-type': 'text/plain' });
+                res.end(`the test's rewrite failed: ${String(error)}`);
+              },
+            );
+        });
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  }
+
+  return idp;
 }
 
 /**

@@ -65,8 +65,9 @@ const providerUnavailable = (what: string) =>
 /**
  * OIDC sign-in (authorization code flow with PKCE S256, state and nonce) with openid-client: the provider's
  * metadata is discovered at the first sign-in (and again after a failure: a provider that is down answers 503 and
- * never holds up the start-up), its answer checked by openid-client (issuer, audience, signature, expiry, nonce,
- * state), and the verified identity handed to SsoSignInService.
+ * never holds up the start-up), its answer checked by openid-client (issuer, audience, signature against the
+ * provider's JWKS, expiry and not-before, nonce, state; the user info's subject against the ID token's), and the
+ * verified identity handed to SsoSignInService.
  */
 @Injectable()
 export class OidcService {
@@ -268,6 +269,11 @@ export class OidcService {
         },
       );
       configuration.timeout = PROVIDER_TIMEOUT_SECONDS;
+      // openid-client checks the ID token's claims but, by default, not its signature (the token endpoint's TLS
+      // vouches for it): the signature is checked too, against the provider's published keys (jwks_uri, kept for
+      // 5 minutes and fetched again for a key it does not hold), so an answer altered on its way, or signed with
+      // any other key, is refused. HS* (client secret) and unsigned ID tokens are refused.
+      client.enableNonRepudiationChecks(configuration);
       return configuration;
     })().catch((error: unknown) => {
       this.configuration = undefined;
