@@ -858,7 +858,10 @@ export interface components {
             created_at: string;
             /** @example People who run the platform */
             description: string;
-            /** @example platform-admins */
+            /**
+             * @description The identity provider's group that single sign-on maps to this one; empty: none.
+             * @example platform-admins
+             */
             sso_name: string;
             /**
              * @description Users in the group.
@@ -924,7 +927,9 @@ export interface components {
              */
             display_name?: string;
             /**
-             * @description The group's name in the identity provider; defaults to `name`.
+             * @description The identity provider's group whose members single sign-on puts in this group (and takes out of it); none when
+             *     absent or empty, and then single sign-on leaves the group's members alone. Setting it needs
+             *     iam:UpdateGroupMembers too, and the right to bind the group's roles.
              * @example platform-admins
              */
             sso_name?: string;
@@ -1088,7 +1093,10 @@ export interface components {
             created_at: string;
             /** @example People who run the platform */
             description: string;
-            /** @example platform-admins */
+            /**
+             * @description The identity provider's group that single sign-on maps to this one; empty: none.
+             * @example platform-admins
+             */
             sso_name: string;
             /**
              * @description Users in the group.
@@ -1424,6 +1432,13 @@ export interface components {
              * @example Platform administrators
              */
             display_name?: string;
+            /**
+             * @description The identity provider's group whose members single sign-on puts in this group (and takes out of it); none when
+             *     absent or empty, and then single sign-on leaves the group's members alone. Setting it needs
+             *     iam:UpdateGroupMembers too, and the right to bind the group's roles.
+             * @example platform-admins
+             */
+            sso_name?: string;
             /** @example People who run the platform */
             description?: string;
             /**

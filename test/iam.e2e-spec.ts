@@ -177,7 +177,7 @@ describe.each(TEST_DATABASES)('roles, groups, service accounts and authorization
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({
         name,
-        sso_name: name,
+        sso_name: '',
         display_name: name,
         lrn: `iam:group:${name}`,
         user_count: 1,

@@ -86,7 +86,8 @@ describe.each(TEST_DATABASES)('schema and persistence (%s)', (kind) => {
       const group = await app.http().get('/api/v1/groups/old-group').set(adminAuth).expect(200);
       expect(group.body).toMatchObject({
         name: 'old-group',
-        sso_name: 'old-group',
+        // Defaulted to the name by one migration, cleared by a later one: no provider group maps to it by its name.
+        sso_name: '',
         description: 'kept',
         metadata: {},
         user_count: 1,

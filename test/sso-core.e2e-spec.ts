@@ -1,7 +1,16 @@
 import { SsoSignInRefused, SsoSignInService } from '../src/sso/sso-sign-in.service.js';
 import type { SsoIdentity } from '../src/sso/sso-identity.js';
 import { createTestApp, TEST_DATABASES, type TestApp } from './utils/create-app.js';
-import { adminAuth, createGroup, createUser, expectError, signedInUser, uniqueName } from './utils/fixtures.js';
+import {
+  adminAuth,
+  callerWithPolicy,
+  createGroup,
+  createRole,
+  createUser,
+  expectError,
+  signedInUser,
+  uniqueName,
+} from './utils/fixtures.js';
 
 const ISSUER = 'https://idp.example.com';
 
@@ -47,14 +56,17 @@ describe.each(TEST_DATABASES)('single sign-on core (%s)', (kind) => {
 
   it('creates the user on first sign-in (just in time), with profile, groups and a working session', async () => {
     const ops = await createGroup(t, uniqueName('g'), { sso_name: uniqueName('Ops Team') });
-    const devs = await createGroup(t, uniqueName('g'));
+    const devs = await createGroup(t, uniqueName('g'), { sso_name: uniqueName('devs') });
+    // No sso_name: a provider group of the same name does not put anyone in it.
     const local = await createGroup(t, uniqueName('g'));
-    const opsSso = (await t.http().get(`/api/v1/groups/${ops.name}`).set(adminAuth).expect(200)).body.sso_name;
+    const ssoName = async (name: string) =>
+      (await t.http().get(`/api/v1/groups/${name}`).set(adminAuth).expect(200)).body.sso_name as string;
+    expect(await ssoName(local.name)).toBe('');
     const who = identity({
       fullName: 'Mary Jane Watson',
       email: 'mj@example.com',
       displayName: 'MJ',
-      groups: [opsSso, devs.name, 'not-a-group-here'],
+      groups: [await ssoName(ops.name), await ssoName(devs.name), local.name, 'not-a-group-here', ''],
     });
     const session = await sso.signIn(who, { address: '10.0.0.1', userAgent: 'test' });
     expect(session.user).toMatchObject({
@@ -74,20 +86,29 @@ describe.each(TEST_DATABASES)('single sign-on core (%s)', (kind) => {
   });
 
   it('refreshes the profile and sets the groups at every sign-in; ends the session it was given', async () => {
-    const a = await createGroup(t);
-    const b = await createGroup(t);
+    const a = await createGroup(t, uniqueName('g'), { sso_name: uniqueName('A') });
+    const b = await createGroup(t, uniqueName('g'), { sso_name: uniqueName('B') });
+    const mapped = await createGroup(t, uniqueName('g'), { sso_name: uniqueName('C') });
     const unmanagedByProvider = await createGroup(t);
-    const who = identity({ fullName: 'Old Name', email: 'old@example.com', groups: [a.name] });
+    const ssoName = async (name: string) =>
+      (await t.http().get(`/api/v1/groups/${name}`).set(adminAuth).expect(200)).body.sso_name as string;
+    const who = identity({ fullName: 'Old Name', email: 'old@example.com', groups: [await ssoName(a.name)] });
     const first = await sso.signIn(who);
-    // An administrator adds the user to another group: the provider's groups decide at the next sign-in.
+    // An administrator adds the user to two more groups: the provider decides about the one with an sso_name only.
     await t
       .http()
       .put(`/api/v1/users/${who.username}/groups`)
       .set(adminAuth)
-      .send({ add_to_groups: [unmanagedByProvider.name] })
+      .send({ add_to_groups: [unmanagedByProvider.name, mapped.name] })
       .expect(200);
     const second = await sso.signIn(
-      { ...who, fullName: 'New Name', email: 'new@example.com', displayName: 'Newbie', groups: [b.name] },
+      {
+        ...who,
+        fullName: 'New Name',
+        email: 'new@example.com',
+        displayName: 'Newbie',
+        groups: [await ssoName(b.name), unmanagedByProvider.name],
+      },
       {},
       first.sessionId,
     );
@@ -96,12 +117,13 @@ describe.each(TEST_DATABASES)('single sign-on core (%s)', (kind) => {
       display_name: 'Newbie',
       profile: { full_name: 'New Name', email_address: 'new@example.com' },
     });
-    expect(second.user.groups.map((g) => g.name)).toEqual([b.name]);
+    const names = (user: { groups: { name: string }[] }) => user.groups.map((g) => g.name).sort();
+    expect(names(second.user)).toEqual([b.name, unmanagedByProvider.name].sort());
     await me(first.sessionId).expect(401);
     await me(second.sessionId).expect(200);
     // A provider that sends no groups leaves the memberships alone.
     const third = await sso.signIn({ ...who, groups: undefined });
-    expect(third.user.groups.map((g) => g.name)).toEqual([b.name]);
+    expect(names(third.user)).toEqual([b.name, unmanagedByProvider.name].sort());
     // The name the provider sends later does not move the identity to another user.
     const renamed = await sso.signIn({ ...who, username: uniqueName('renamed') });
     expect(renamed.user.name).toBe(who.username);
@@ -187,6 +209,56 @@ describe.each(TEST_DATABASES)('single sign-on core (%s)', (kind) => {
     const res = await t.http().get('/api/v1/login/methods').expect(200);
     expect(res.body).toEqual({ password: 'all', oidc: false, saml: false });
   });
+
+  it('lets only who may change a group’s members map a provider group to it (sso_name), and clears it with ""', async () => {
+    const groupsPolicy = (actions: string[]) => [{ effect: 'allow', action: actions, resource: ['iam:group:*'] }];
+    const editor = await callerWithPolicy(t, groupsPolicy(['iam:CreateGroup', 'iam:UpdateGroup', 'iam:GetGroup']));
+    const name = uniqueName('g');
+    // Creating a group is allowed, but not one the provider fills: that is adding members.
+    const refused = await t.http().post('/api/v1/groups').set(editor.headers).send({ name, sso_name: 'Staff' });
+    expectError(refused, 403, 'forbidden');
+    await t.http().post('/api/v1/groups').set(editor.headers).send({ name }).expect(201);
+    expectError(
+      await t.http().patch(`/api/v1/groups/${name}`).set(editor.headers).send({ sso_name: 'Staff' }),
+      403,
+      'forbidden',
+    );
+    // With iam:UpdateGroupMembers, but the group grants a role beyond the caller's own: still refused.
+    const powerful = await createRole(t, [{ effect: 'allow', action: ['iam:*'], resource: ['*'] }]);
+    const rich = await createGroup(t, uniqueName('g'), { roles: [powerful] });
+    const members = await callerWithPolicy(
+      t,
+      groupsPolicy(['iam:UpdateGroup', 'iam:UpdateGroupMembers', 'iam:GetGroup']),
+    );
+    expectError(
+      await t.http().patch(`/api/v1/groups/${rich.name}`).set(members.headers).send({ sso_name: 'Staff' }),
+      403,
+      'forbidden',
+    );
+    const ssoName = async (group: string) =>
+      (await t.http().get(`/api/v1/groups/${group}`).set(adminAuth).expect(200)).body.sso_name as string;
+    expect(await ssoName(rich.name)).toBe('');
+    // A group granting nothing beyond the caller's: mapped, then unmapped.
+    const mapped = uniqueName('Staff');
+    await t.http().patch(`/api/v1/groups/${name}`).set(members.headers).send({ sso_name: mapped }).expect(200);
+    expect(await ssoName(name)).toBe(mapped);
+    const joined = await sso.signIn(identity({ groups: [mapped] }));
+    expect(joined.user.groups.map((g) => g.name)).toEqual([name]);
+    await t.http().patch(`/api/v1/groups/${name}`).set(adminAuth).send({ sso_name: '' }).expect(200);
+    expect(await ssoName(name)).toBe('');
+    const events = (
+      await t
+        .http()
+        .get('/api/v1/audit-events')
+        .query({ action: 'iam:UpdateGroup', target: `iam:group:${name}` })
+        .set(adminAuth)
+        .expect(200)
+    ).body.items as { changes: Record<string, { before: unknown; after: unknown }> }[];
+    expect(events.map((event) => event.changes.sso_name)).toEqual([
+      { before: mapped, after: '' },
+      { before: '', after: mapped },
+    ]);
+  });
 });
 
 describe.each(TEST_DATABASES)('single sign-on settings (%s)', (kind) => {
@@ -241,13 +313,13 @@ describe.each(TEST_DATABASES)('single sign-on settings (%s)', (kind) => {
   it('IAM_SSO_LINK_EXISTING_USERS links a password user; IAM_SSO_GROUP_SYNC=false leaves groups alone', async () => {
     const user = await createUser(t);
     await setPassword(user.name, 'correct horse battery');
-    const group = await createGroup(t);
+    const group = await createGroup(t, uniqueName('g'), { sso_name: uniqueName('mapped') });
     const session = await sso.signIn({
       method: 'oidc',
       issuer: ISSUER,
       subject: uniqueName('sub'),
       username: user.name,
-      groups: [group.name],
+      groups: [(await t.http().get(`/api/v1/groups/${group.name}`).set(adminAuth).expect(200)).body.sso_name],
     });
     expect(session.user.id).toBe(user.id);
     expect(session.user.auth_methods).toEqual(['password', 'oidc']);

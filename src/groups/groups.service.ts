@@ -159,7 +159,8 @@ export class GroupsService {
 
   async create(principal: Principal, dto: CreateGroupDto): Promise<GroupDto> {
     const resource = lrn('group', dto.name);
-    if (dto.members?.length) {
+    // An sso_name lets the provider put people in the group: as adding members (their roles are bound below).
+    if (dto.members?.length || dto.sso_name) {
       await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', resource);
     }
     if (dto.roles?.length) {
@@ -169,7 +170,7 @@ export class GroupsService {
       id: randomUUID(),
       name: dto.name,
       displayName: dto.display_name ?? dto.name,
-      ssoName: dto.sso_name ?? dto.name,
+      ssoName: dto.sso_name ?? '',
       description: dto.description ?? '',
       metadata: dto.metadata ?? {},
       createdAt: new Date(),
@@ -220,6 +221,11 @@ export class GroupsService {
     if (set !== undefined || add !== undefined || remove !== undefined) {
       await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', resource);
     }
+    // The group's sso_name decides whom single sign-on puts in it and takes out: a change of it is a change of members.
+    const ssoNameGiven = dto.sso_name !== undefined;
+    if (ssoNameGiven) {
+      await this.authorization.assertAllowed(principal, 'iam:UpdateGroupMembers', resource);
+    }
     if (dto.roles !== undefined) {
       await this.authorization.assertAllowed(principal, 'iam:UpdateGroupRoles', resource);
     }
@@ -235,6 +241,9 @@ export class GroupsService {
       if (dto.description !== undefined) {
         changes.description = dto.description;
       }
+      if (ssoNameGiven && dto.sso_name !== group.ssoName) {
+        changes.ssoName = dto.sso_name;
+      }
       if (dto.metadata !== undefined) {
         changes.metadata = patchMetadata(group.metadata, dto.metadata);
       }
@@ -244,6 +253,10 @@ export class GroupsService {
       // Lock order: the group, then the roles, then the principals; role bindings and memberships last.
       const bound = await this.rolesOf(em, [group.id]);
       const roles = dto.roles !== undefined ? await this.roles.findAllOrFail(em, dto.roles, 'roles') : undefined;
+      if (changes.ssoName) {
+        // Whoever the provider names joins with the group's roles: only roles the caller could bind itself.
+        await this.authorization.assertMayBind(principal, roles ?? bound);
+      }
       if (roles !== undefined) {
         await this.authorization.assertMayBind(
           principal,
@@ -274,8 +287,18 @@ export class GroupsService {
         target: auditTarget('group', group.name),
         changes: {
           ...changesOf(
-            { display_name: group.displayName, description: group.description, metadata: group.metadata },
-            { display_name: changes.displayName, description: changes.description, metadata: changes.metadata },
+            {
+              display_name: group.displayName,
+              sso_name: group.ssoName,
+              description: group.description,
+              metadata: group.metadata,
+            },
+            {
+              display_name: changes.displayName,
+              sso_name: changes.ssoName,
+              description: changes.description,
+              metadata: changes.metadata,
+            },
           ),
           ...(roles !== undefined
             ? listChange(

@@ -79,7 +79,7 @@ export class SsoSignInService {
   /**
    * Signs the identity in: finds, binds or creates its user (see the class), refreshes the profile (full name, e-mail
    * address, display name) from the provider, sets the user's membership of the groups whose `sso_name` is one of the
-   * provider's groups to exactly those (IAM_SSO_GROUP_SYNC; every group has an sso_name, its name unless set; groups
+   * provider's groups to exactly those (IAM_SSO_GROUP_SYNC; groups with an empty sso_name are left alone; groups
    * the provider names that do not exist here are ignored and logged), and starts a session, ending the one presented
    * (SessionsService.startSession). All in one transaction (lock order: see TransactionService), with its `iam:Login`
    * event naming the method; a refusal is recorded as a failed `iam:Login` with its reason code (SsoSignInRefused).
@@ -256,7 +256,7 @@ export class SsoSignInService {
     if (!this.config.groupSync || identity.groups === undefined) {
       return undefined;
     }
-    const named = [...new Set(identity.groups)];
+    const named = [...new Set(identity.groups)].filter((name) => name !== '');
     const currentIds = userId
       ? (
           await em

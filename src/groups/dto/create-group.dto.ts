@@ -27,9 +27,12 @@ export class CreateGroupDto {
   @IsString()
   display_name?: string;
 
-  /** The group's name in the identity provider; defaults to `name`. @example "platform-admins" */
+  /**
+   * The identity provider's group whose members single sign-on puts in this group (and takes out of it); none when
+   * absent or empty, and then single sign-on leaves the group's members alone. Setting it needs
+   * iam:UpdateGroupMembers too, and the right to bind the group's roles. @example "platform-admins"
+   */
   @OptionalNotNull()
-  @MinLength(1)
   @MaxLength(150)
   @IsString()
   sso_name?: string;

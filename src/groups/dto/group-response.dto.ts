@@ -16,7 +16,7 @@ export class CompactGroupDto {
   created_at: string;
   /** @example "People who run the platform" */
   description: string;
-  /** @example "platform-admins" */
+  /** The identity provider's group that single sign-on maps to this one; empty: none. @example "platform-admins" */
   sso_name: string;
   /** Users in the group. @example 3 */
   user_count: number;

@@ -5,10 +5,15 @@ import { CreateGroupDto, MAX_LIST } from './create-group.dto.js';
 
 /**
  * Absent fields stay as they are. `roles` replaces the bindings (needs iam:UpdateGroupRoles too). Members:
- * `set_members` alone, or `add_members` and/or `remove_members` (a name in both is removed); any of them
- * needs iam:UpdateGroupMembers too.
+ * `set_members` alone, or `add_members` and/or `remove_members` (a name in both is removed); any of them, and a
+ * changed `sso_name` (empty: none), needs iam:UpdateGroupMembers too.
  */
-export class UpdateGroupDto extends PickType(CreateGroupDto, ['display_name', 'description', 'roles'] as const) {
+export class UpdateGroupDto extends PickType(CreateGroupDto, [
+  'display_name',
+  'sso_name',
+  'description',
+  'roles',
+] as const) {
   /** Principal names to add. @example ["alice"] */
   @OptionalNotNull()
   @IsArray()

@@ -8,6 +8,7 @@ import { SessionDetails1796180000000 } from './1796180000000-SessionDetails.js';
 import { AuditEvents1796200000000 } from './1796200000000-AuditEvents.js';
 import { UserIdentities1796300000000 } from './1796300000000-UserIdentities.js';
 import { SamlAssertions1796400000000 } from './1796400000000-SamlAssertions.js';
+import { SsoNameNotDefaulted1796450000000 } from './1796450000000-SsoNameNotDefaulted.js';
 
 /** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
 export const postgresMigrations = [
@@ -21,4 +22,5 @@ export const postgresMigrations = [
   AuditEvents1796200000000,
   UserIdentities1796300000000,
   SamlAssertions1796400000000,
+  SsoNameNotDefaulted1796450000000,
 ];
