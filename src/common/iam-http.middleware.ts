@@ -25,7 +25,8 @@ type MarkedRequest = Request & { [HANDLED]?: true };
 @Injectable()
 export class IamHttpMiddleware implements NestMiddleware {
   private readonly steps: Step[];
-  private readonly filter = new ApiExceptionFilter();
+  /** Answers the chain's own errors (a subclass for other routes may answer them in its own body). */
+  protected readonly filter: ApiExceptionFilter = new ApiExceptionFilter();
 
   constructor(@Inject(IAM_HTTP_CONFIG) config: IamHttpConfig) {
     const cors = new CorsMiddleware(config);

@@ -49,21 +49,25 @@ export interface ScimGroupSource {
   members?: { id: string; name: string; displayName: string }[];
 }
 
-/** A weak ETag of what the resource says (meta aside): any change of a mapped attribute, members included, moves it. */
-export function versionOf(resource: ScimResource): string {
+/**
+ * A weak ETag of what the resource says (meta aside, and whatever base URL it was reached by): any change of a mapped
+ * attribute, members included, moves it.
+ */
+export function versionOf(resource: ScimResource, baseUrl: string): string {
   const { meta: _meta, ...content } = resource;
-  return `W/"${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 20)}"`;
+  const text = JSON.stringify(content).split(baseUrl).join('');
+  return `W/"${createHash('sha256').update(text).digest('hex').slice(0, 20)}"`;
 }
 
-function withMeta(resource: ScimResource, type: 'User' | 'Group', location: string, created: Date, updated: Date | null) {
+function withMeta(resource: ScimResource, type: 'User' | 'Group', baseUrl: string, created: Date, updated: Date | null) {
   return {
     ...resource,
     meta: {
       resourceType: type,
       created: created.toISOString(),
       lastModified: (updated ?? created).toISOString(),
-      location,
-      version: versionOf(resource),
+      location: `${baseUrl}/${type}s/${String(resource.id)}`,
+      version: versionOf(resource, baseUrl),
     },
   };
 }
@@ -82,7 +86,7 @@ export function toScimUser(user: ScimUserSource, baseUrl: string): ScimResource 
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((group) => ({ value: group.id, display: group.displayName, $ref: `${baseUrl}/Groups/${group.id}` })),
   };
-  return withMeta(resource, 'User', `${baseUrl}/Users/${user.id}`, user.createdAt, user.updatedAt);
+  return withMeta(resource, 'User', baseUrl, user.createdAt, user.updatedAt);
 }
 
 export function toScimGroup(group: ScimGroupSource, baseUrl: string): ScimResource {
@@ -104,7 +108,7 @@ export function toScimGroup(group: ScimGroupSource, baseUrl: string): ScimResour
         }
       : {}),
   };
-  return withMeta(resource, 'Group', `${baseUrl}/Groups/${group.id}`, group.createdAt, group.updatedAt);
+  return withMeta(resource, 'Group', baseUrl, group.createdAt, group.updatedAt);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -241,7 +245,8 @@ export interface UserInput {
   fullName: string | null;
   emailAddress: string | null;
   externalId: string | null;
-  active: boolean;
+  /** Undefined when not sent: a new user is active, an existing one keeps its state. */
+  active?: boolean;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -320,7 +325,7 @@ export function readUser(body: Json, lenient: boolean): UserInput {
     fullName,
     emailAddress: primaryEmail(member(resource, 'emails'), lenient),
     externalId: optionalText(member(resource, 'externalId'), 'externalId', 255) ?? null,
-    active: active === undefined || active === null ? true : booleanOf(active, 'active', lenient),
+    active: active === undefined || active === null ? undefined : booleanOf(active, 'active', lenient),
   };
 }
 
