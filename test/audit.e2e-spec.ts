@@ -137,13 +137,17 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
     t.http()[method](`/scim/v2${path}`).set(adminAuth).set('Content-Type', 'application/scim+json');
   const scimUser = async () => {
     const userName = uniqueName();
-    const res = await scim('post', '/Users').send({ schemas: [SCIM_USER], userName }).expect(201);
+    const res = await scim('post', '/Users')
+      .send({ schemas: [SCIM_USER], userName })
+      .expect(201);
     return { id: res.body.id as string, userName };
   };
   /** A group made through SCIM, with a displayName that is its name. */
   const scimGroup = async () => {
     const name = uniqueName('g');
-    const res = await scim('post', '/Groups').send({ schemas: [SCIM_GROUP], displayName: name }).expect(201);
+    const res = await scim('post', '/Groups')
+      .send({ schemas: [SCIM_GROUP], displayName: name })
+      .expect(201);
     return { id: res.body.id as string, name };
   };
 
@@ -452,7 +456,11 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
       prepare: async () => {
         const user = await scimUser();
         return {
-          request: scim('put', `/Users/${user.id}`).send({ schemas: [SCIM_USER], userName: user.userName, displayName: 'Put' }),
+          request: scim('put', `/Users/${user.id}`).send({
+            schemas: [SCIM_USER],
+            userName: user.userName,
+            displayName: 'Put',
+          }),
           target: `iam:user:${user.userName}`,
           changes: ['display_name'],
         };
@@ -492,7 +500,11 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
         const name = uniqueName('g');
         const user = await scimUser();
         return {
-          request: scim('post', '/Groups').send({ schemas: [SCIM_GROUP], displayName: name, members: [{ value: user.id }] }),
+          request: scim('post', '/Groups').send({
+            schemas: [SCIM_GROUP],
+            displayName: name,
+            members: [{ value: user.id }],
+          }),
           target: `iam:group:${name}`,
           changes: ['display_name', 'members', 'name'],
         };
@@ -504,7 +516,11 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
       prepare: async () => {
         const group = await scimGroup();
         return {
-          request: scim('put', `/Groups/${group.id}`).send({ schemas: [SCIM_GROUP], displayName: 'Renamed', externalId: 'e' }),
+          request: scim('put', `/Groups/${group.id}`).send({
+            schemas: [SCIM_GROUP],
+            displayName: 'Renamed',
+            externalId: 'e',
+          }),
           target: `iam:group:${group.name}`,
           changes: ['display_name', 'external_id'],
         };

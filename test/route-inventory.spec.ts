@@ -67,7 +67,9 @@ describe('route inventory', () => {
 
   /** The IAM's error body everywhere, SCIM's (a subclass of the same filter) on the SCIM routes and only there. */
   const errorFilterFor = (controller: Type) =>
-    String(Reflect.getMetadata(PATH_METADATA, controller)).startsWith(SCIM_PATH) ? ScimExceptionFilter : ApiExceptionFilter;
+    String(Reflect.getMetadata(PATH_METADATA, controller)).startsWith(SCIM_PATH)
+      ? ScimExceptionFilter
+      : ApiExceptionFilter;
 
   it('binds the guards and the error filter to every controller itself, not app-wide', () => {
     const unprotected = controllers

@@ -87,7 +87,13 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
     return res.body as Record<string, unknown> & { id: string; userName: string; meta: Record<string, string> };
   };
   const apiUser = async (name: string) =>
-    (await t.http().get(`/api/v1/users/${encodeURIComponent(name)}`).set(adminAuth).expect(200)).body as {
+    (
+      await t
+        .http()
+        .get(`/api/v1/users/${encodeURIComponent(name)}`)
+        .set(adminAuth)
+        .expect(200)
+    ).body as {
       active: boolean;
       display_name: string;
       profile: { full_name: string | null; email_address: string | null };
@@ -131,7 +137,9 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
     });
 
     it('refuses a token whose roles do not allow iam:ScimProvision: 403', async () => {
-      const other = await callerWithPolicy(t, [allow(['iam:ListUsers', 'iam:CreateUser', 'iam:GetUser'], 'iam:user:*')]);
+      const other = await callerWithPolicy(t, [
+        allow(['iam:ListUsers', 'iam:CreateUser', 'iam:GetUser'], 'iam:user:*'),
+      ]);
       expectScimError(await get('/Users', other.headers), 403);
       expectScimError(await post('/Users', oktaUser(), other.headers), 403);
       expectScimError(await get('/ServiceProviderConfig', other.headers), 403);
@@ -155,8 +163,9 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       expect((await apiUser('boss')).active).toBe(true);
       // A group whose role grants what the token does not hold: nobody joins it through SCIM.
       const powerful = await createGroup(t, uniqueName('g'), { roles: [await createRole(t, [allow('*', '*')])] });
-      const powerfulId = (await get(`/Groups?filter=${encodeURIComponent(`displayName eq "${powerful.name}"`)}`).expect(200))
-        .body.Resources[0].id as string;
+      const powerfulId = (
+        await get(`/Groups?filter=${encodeURIComponent(`displayName eq "${powerful.name}"`)}`).expect(200)
+      ).body.Resources[0].id as string;
       const user = await createScimUser();
       expectScimError(
         await patch(`/Groups/${powerfulId}`, [{ op: 'add', path: 'members', value: [{ value: user.id }] }]),
@@ -185,7 +194,10 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       const filter = encodeURIComponent(`userName eq "${prefix}-hidden"`);
       expect((await get(`/Users?filter=${filter}`, narrow.headers).expect(200)).body.totalResults).toBe(0);
       expectScimError(await get(`/Users/${hidden.id}`, narrow.headers), 404, 'noTarget');
-      expectScimError(await patch(`/Users/${hidden.id}`, [{ op: 'replace', path: 'active', value: false }], narrow.headers), 404);
+      expectScimError(
+        await patch(`/Users/${hidden.id}`, [{ op: 'replace', path: 'active', value: false }], narrow.headers),
+        404,
+      );
       expectScimError(await post('/Users', oktaUser(`${prefix}-new`), narrow.headers), 403);
     });
   });
@@ -225,11 +237,23 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       });
 
       expect((await get(`/Users/${user.id}`).expect(200)).body).toEqual(user);
-      const byName = await get(`/Users?filter=${encodeURIComponent(`userName eq "${body.userName.toUpperCase()}"`)}&startIndex=1&count=100`).expect(200);
-      expect(byName.body).toEqual({ schemas: [LIST], totalResults: 1, startIndex: 1, itemsPerPage: 1, Resources: [user] });
-      const byExternalId = await get(`/Users?filter=${encodeURIComponent(`externalId eq "${body.externalId}"`)}`).expect(200);
+      const byName = await get(
+        `/Users?filter=${encodeURIComponent(`userName eq "${body.userName.toUpperCase()}"`)}&startIndex=1&count=100`,
+      ).expect(200);
+      expect(byName.body).toEqual({
+        schemas: [LIST],
+        totalResults: 1,
+        startIndex: 1,
+        itemsPerPage: 1,
+        Resources: [user],
+      });
+      const byExternalId = await get(
+        `/Users?filter=${encodeURIComponent(`externalId eq "${body.externalId}"`)}`,
+      ).expect(200);
       expect(byExternalId.body.Resources.map((r: { id: string }) => r.id)).toEqual([user.id]);
-      const none = await get(`/Users?filter=${encodeURIComponent(`userName eq "${uniqueName('nobody')}"`)}`).expect(200);
+      const none = await get(`/Users?filter=${encodeURIComponent(`userName eq "${uniqueName('nobody')}"`)}`).expect(
+        200,
+      );
       expect(none.body).toEqual({ schemas: [LIST], totalResults: 0, startIndex: 1, itemsPerPage: 0, Resources: [] });
 
       expectScimError(await post('/Users', body), 409, 'uniqueness');
@@ -257,8 +281,12 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       expect(deactivated.body.active).toBe(false);
       expect((await apiUser(body.userName)).active).toBe(false);
       // Still listed, with active false.
-      expect((await get(`/Users?filter=${encodeURIComponent(`userName eq "${body.userName}"`)}`)).body.Resources[0].active).toBe(false);
-      expect((await patch(`/Users/${user.id}`, [{ op: 'replace', value: { active: true } }]).expect(200)).body.active).toBe(true);
+      expect(
+        (await get(`/Users?filter=${encodeURIComponent(`userName eq "${body.userName}"`)}`)).body.Resources[0].active,
+      ).toBe(false);
+      expect(
+        (await patch(`/Users/${user.id}`, [{ op: 'replace', value: { active: true } }]).expect(200)).body.active,
+      ).toBe(true);
 
       expectScimError(
         await put(`/Users/${user.id}`, { ...body, userName: `${uniqueName('renamed')}@example.com` }),
@@ -268,7 +296,11 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       await del(`/Users/${user.id}`).expect(204);
       expectScimError(await get(`/Users/${user.id}`), 404, 'noTarget');
       expectScimError(await del(`/Users/${user.id}`), 404, 'noTarget');
-      await t.http().get(`/api/v1/users/${encodeURIComponent(body.userName)}`).set(adminAuth).expect(404);
+      await t
+        .http()
+        .get(`/api/v1/users/${encodeURIComponent(body.userName)}`)
+        .set(adminAuth)
+        .expect(404);
     });
 
     it('honours If-Match: 412 for another version, the current one or * goes through', async () => {
@@ -278,7 +310,10 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
         .set('If-Match', stale)
         .expect(200);
       expectScimError(
-        await patch(`/Users/${user.id}`, [{ op: 'replace', path: 'displayName', value: 'Second' }]).set('If-Match', stale),
+        await patch(`/Users/${user.id}`, [{ op: 'replace', path: 'displayName', value: 'Second' }]).set(
+          'If-Match',
+          stale,
+        ),
         412,
       );
       expect((await get(`/Users/${user.id}`).expect(200)).body.displayName).toBe('First');
@@ -289,7 +324,9 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
         .set('If-Match', '*')
         .expect(200);
       expectScimError(await del(`/Users/${user.id}`).set('If-Match', stale), 412);
-      await del(`/Users/${user.id}`).set('If-Match', (await get(`/Users/${user.id}`)).headers.etag).expect(204);
+      await del(`/Users/${user.id}`)
+        .set('If-Match', (await get(`/Users/${user.id}`)).headers.etag)
+        .expect(204);
     });
 
     it('refuses what is not a user: 400 with the scimType, nothing stored', async () => {
@@ -314,7 +351,12 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       expectScimError(admin, 409, 'uniqueness');
       const malformed = await request('post', '/Users').send('{"userName": ');
       expectScimError(malformed, 400);
-      const notJson = await t.http().post('/scim/v2/Users').set(scim).set('Content-Type', 'text/plain').send('userName=x');
+      const notJson = await t
+        .http()
+        .post('/scim/v2/Users')
+        .set(scim)
+        .set('Content-Type', 'text/plain')
+        .send('userName=x');
       expectScimError(notJson, 415);
     });
 
@@ -337,12 +379,24 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       const user = await createScimUser();
       const name = user.userName;
       const sso = t.app.get(SsoSignInService);
-      const identity = { method: 'oidc' as const, issuer: 'https://idp.example.com', subject: uniqueName('sub'), username: name };
+      const identity = {
+        method: 'oidc' as const,
+        issuer: 'https://idp.example.com',
+        subject: uniqueName('sub'),
+        username: name,
+      };
       await sso.signIn(identity);
       const password = 'correct horse battery';
-      await t.http().put(`/api/v1/users/${encodeURIComponent(name)}/password`).set(adminAuth).send({ password }).expect(204);
+      await t
+        .http()
+        .put(`/api/v1/users/${encodeURIComponent(name)}/password`)
+        .set(adminAuth)
+        .send({ password })
+        .expect(204);
       const ssoSession = `session_id=${(await sso.signIn(identity)).sessionId}`; // setting the password ended the first
-      const cookie = sessionCookieOf(await t.http().post('/api/v1/login').send({ username: name, password }).expect(200));
+      const cookie = sessionCookieOf(
+        await t.http().post('/api/v1/login').send({ username: name, password }).expect(200),
+      );
       for (const session of [cookie, ssoSession]) {
         await t.http().get('/api/v1/users/me').set('Cookie', session).expect(200); // cached now
       }
@@ -354,33 +408,67 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
         expect({ status: refused.status, type: refused.body.type }).toEqual({ status: 401, type: 'unauthorised' });
       }
       const login = await t.http().post('/api/v1/login').send({ username: name, password });
-      expect({ status: login.status, title: login.body.title }).toEqual({ status: 401, title: expect.stringMatching(/deactivated/) });
+      expect({ status: login.status, title: login.body.title }).toEqual({
+        status: 401,
+        title: expect.stringMatching(/deactivated/),
+      });
       const wrong = await t.http().post('/api/v1/login').send({ username: name, password: 'wrong password!' });
-      expect({ status: wrong.status, title: wrong.body.title }).toEqual({ status: 401, title: 'Invalid username or password' });
+      expect({ status: wrong.status, title: wrong.body.title }).toEqual({
+        status: 401,
+        title: 'Invalid username or password',
+      });
       const ssoError = await sso.signIn(identity).then(
         () => undefined,
         (error: unknown) => error,
       );
       expect(ssoError).toBeInstanceOf(SsoSignInRefused);
-      expect({ status: (ssoError as SsoSignInRefused).getStatus(), reason: (ssoError as SsoSignInRefused).reason }).toEqual({
+      expect({
+        status: (ssoError as SsoSignInRefused).getStatus(),
+        reason: (ssoError as SsoSignInRefused).reason,
+      }).toEqual({
         status: 401,
         reason: 'deactivated',
       });
-      expect((await t.http().get(`/api/v1/users/${encodeURIComponent(name)}/sessions`).set(adminAuth).expect(200)).body.items).toEqual([]);
+      expect(
+        (
+          await t
+            .http()
+            .get(`/api/v1/users/${encodeURIComponent(name)}/sessions`)
+            .set(adminAuth)
+            .expect(200)
+        ).body.items,
+      ).toEqual([]);
       const events = (
-        await t.http().get('/api/v1/audit-events').query({ target: `iam:user:${name}` }).set(adminAuth).expect(200)
-      ).body.items as { action: string; actor: { name: string }; outcome: string; reason: string | null; changes: object }[];
+        await t
+          .http()
+          .get('/api/v1/audit-events')
+          .query({ target: `iam:user:${name}` })
+          .set(adminAuth)
+          .expect(200)
+      ).body.items as {
+        action: string;
+        actor: { name: string };
+        outcome: string;
+        reason: string | null;
+        changes: object;
+      }[];
       expect(events.find((e) => e.action === 'iam:UpdateUser')).toMatchObject({
         actor: { name: scimAccount.name },
         changes: { active: { before: true, after: false } },
       });
-      expect(events.find((e) => e.action === 'iam:Login' && e.reason === 'deactivated')).toMatchObject({ outcome: 'failed' });
+      expect(events.find((e) => e.action === 'iam:Login' && e.reason === 'deactivated')).toMatchObject({
+        outcome: 'failed',
+      });
       expect(events.find((e) => e.action === 'iam:CreateUser')).toMatchObject({ actor: { name: scimAccount.name } });
 
       await patch(`/Users/${user.id}`, [{ op: 'replace', path: 'active', value: true }]).expect(200);
       const again = await t.http().post('/api/v1/login').send({ username: name, password }).expect(200);
       await t.http().get('/api/v1/users/me').set('Cookie', sessionCookieOf(again)).expect(200);
-      await t.http().get('/api/v1/users/me').set('Cookie', `session_id=${(await sso.signIn(identity)).sessionId}`).expect(200);
+      await t
+        .http()
+        .get('/api/v1/users/me')
+        .set('Cookie', `session_id=${(await sso.signIn(identity)).sessionId}`)
+        .expect(200);
     });
   });
 
@@ -388,19 +476,25 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
     it('creates with members, reads, filters, adds and removes members, replaces, deletes', async () => {
       const [ada, bob] = [await createScimUser(), await createScimUser()];
       const displayName = `Okta Test Group ${uniqueName('')}`;
-      const res = await post('/Groups', { schemas: [GROUP], displayName, members: [{ value: ada.id, display: 'Ada' }] }).expect(201);
+      const res = await post('/Groups', {
+        schemas: [GROUP],
+        displayName,
+        members: [{ value: ada.id, display: 'Ada' }],
+      }).expect(201);
       const group = res.body;
       expect(group).toEqual({
         schemas: [GROUP],
         id: expect.any(String),
         displayName,
-        members: [{ value: ada.id, display: 'Ada Lovelace', type: 'User', $ref: expect.stringContaining(`/Users/${ada.id}`) }],
+        members: [
+          { value: ada.id, display: 'Ada Lovelace', type: 'User', $ref: expect.stringContaining(`/Users/${ada.id}`) },
+        ],
         meta: expect.objectContaining({ resourceType: 'Group', version: res.headers.etag }),
       });
       // The group's name is made from displayName by the documented rule; the original is its display_name.
-      const name = (await t.http().get('/api/v1/groups').query({ q: 'okta-test-group' }).set(adminAuth).expect(200)).body.items.find(
-        (g: { display_name: string }) => g.display_name === displayName,
-      ).name as string;
+      const name = (
+        await t.http().get('/api/v1/groups').query({ q: 'okta-test-group' }).set(adminAuth).expect(200)
+      ).body.items.find((g: { display_name: string }) => g.display_name === displayName).name as string;
       expect(name).toMatch(/^okta-test-group-[a-z0-9-]+-[0-9a-f]{8}$/);
       expect((await apiUser(ada.userName)).groups.map((g) => g.name)).toEqual([name]);
       expect((await get(`/Users/${ada.id}`)).body.groups).toEqual([
@@ -408,7 +502,9 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       ]);
 
       expect((await get(`/Groups/${group.id}`).expect(200)).body).toEqual(group);
-      const found = await get(`/Groups?filter=${encodeURIComponent(`displayName eq "${displayName}"`)}&excludedAttributes=members`).expect(200);
+      const found = await get(
+        `/Groups?filter=${encodeURIComponent(`displayName eq "${displayName}"`)}&excludedAttributes=members`,
+      ).expect(200);
       expect(found.body.totalResults).toBe(1);
       expect(found.body.Resources[0]).not.toHaveProperty('members');
       expectScimError(await post('/Groups', { schemas: [GROUP], displayName }), 409, 'uniqueness');
@@ -427,9 +523,15 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       expect(await members()).toEqual([ada.id]);
       // Okta renames with a replace of the whole group: displayName changes, the name stays.
       const renamed = `${displayName} Renamed`;
-      await patch(`/Groups/${group.id}`, [{ op: 'replace', value: { id: group.id, displayName: renamed } }]).expect(200);
+      await patch(`/Groups/${group.id}`, [{ op: 'replace', value: { id: group.id, displayName: renamed } }]).expect(
+        200,
+      );
       expect((await t.http().get(`/api/v1/groups/${name}`).set(adminAuth).expect(200)).body.display_name).toBe(renamed);
-      const replaced = await put(`/Groups/${group.id}`, { schemas: [GROUP], displayName: renamed, members: [{ value: bob.id }] }).expect(200);
+      const replaced = await put(`/Groups/${group.id}`, {
+        schemas: [GROUP],
+        displayName: renamed,
+        members: [{ value: bob.id }],
+      }).expect(200);
       expect(replaced.body.members.map((m: { value: string }) => m.value)).toEqual([bob.id]);
       expectScimError(
         await patch(`/Groups/${group.id}`, [{ op: 'add', path: 'members', value: [{ value: randomUUID() }] }]),
@@ -452,7 +554,8 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       });
       const accented = `Équipe Été ${uniqueName('')} !`;
       const b = (await post('/Groups', { schemas: [GROUP], displayName: accented }).expect(201)).body;
-      const groups = (await t.http().get('/api/v1/groups').query({ q: 'equipe-ete' }).set(adminAuth).expect(200)).body.items as {
+      const groups = (await t.http().get('/api/v1/groups').query({ q: 'equipe-ete' }).set(adminAuth).expect(200)).body
+        .items as {
         id: string;
         name: string;
       }[];
@@ -464,23 +567,43 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
     it('filters with every operator and sorts and pages the result', async () => {
       const prefix = uniqueName('list').toLowerCase();
       const made = [];
-      for (const [suffix, active] of [['c', true], ['a', true], ['b', false], ['d', true]] as const) {
-        made.push(await createScimUser({ ...oktaUser(`${prefix}-${suffix}@example.com`), active, displayName: `List ${suffix}` }));
+      for (const [suffix, active] of [
+        ['c', true],
+        ['a', true],
+        ['b', false],
+        ['d', true],
+      ] as const) {
+        made.push(
+          await createScimUser({
+            ...oktaUser(`${prefix}-${suffix}@example.com`),
+            active,
+            displayName: `List ${suffix}`,
+          }),
+        );
       }
       const names = async (filter: string, extra = '') =>
-        ((await get(`/Users?filter=${encodeURIComponent(filter)}${extra}`).expect(200)).body.Resources as { userName: string }[])
+        (
+          (await get(`/Users?filter=${encodeURIComponent(filter)}${extra}`).expect(200)).body.Resources as {
+            userName: string;
+          }[]
+        )
           .map((r) => r.userName.slice(prefix.length + 1, prefix.length + 2))
           .sort();
       expect(await names(`userName sw "${prefix}"`)).toEqual(['a', 'b', 'c', 'd']);
       expect(await names(`userName sw "${prefix}" and active eq true`)).toEqual(['a', 'c', 'd']);
       expect(await names(`userName sw "${prefix}" and not (active eq true)`)).toEqual(['b']);
-      expect(await names(`userName sw "${prefix}" and (displayName eq "List a" or displayName ew " d")`)).toEqual(['a', 'd']);
+      expect(await names(`userName sw "${prefix}" and (displayName eq "List a" or displayName ew " d")`)).toEqual([
+        'a',
+        'd',
+      ]);
       expect(await names(`userName sw "${prefix}" and displayName gt "List b"`)).toEqual(['c', 'd']);
       expect(await names(`userName sw "${prefix}" and displayName le "List b"`)).toEqual(['a', 'b']);
       expect(await names(`userName sw "${prefix}" and displayName ne "List b"`)).toEqual(['a', 'c', 'd']);
       expect(await names(`userName co "${prefix.slice(2)}-c@"`)).toEqual(['c']);
       expect(await names(`emails[type eq "work" and value sw "${prefix}-d"]`)).toEqual(['d']);
-      expect(await names(`userName sw "${prefix}" and meta.created ge "2000-01-01T00:00:00Z" and externalId pr`)).toEqual(['a', 'b', 'c', 'd']);
+      expect(
+        await names(`userName sw "${prefix}" and meta.created ge "2000-01-01T00:00:00Z" and externalId pr`),
+      ).toEqual(['a', 'b', 'c', 'd']);
       expect(await names(`userName sw "${prefix}" and meta.lastModified lt "2000-01-01T00:00:00Z"`)).toEqual([]);
 
       const page = await get(
@@ -491,12 +614,22 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
         `${prefix}-c@example.com`,
         `${prefix}-b@example.com`,
       ]);
-      const only = await get(`/Users?filter=${encodeURIComponent(`userName sw "${prefix}"`)}&sortBy=displayName&attributes=userName,name.formatted&count=1`).expect(200);
+      const only = await get(
+        `/Users?filter=${encodeURIComponent(`userName sw "${prefix}"`)}&sortBy=displayName&attributes=userName,name.formatted&count=1`,
+      ).expect(200);
       expect(only.body.Resources).toEqual([
         { schemas: [USER], id: made[1].id, userName: `${prefix}-a@example.com`, name: { formatted: 'Ada Lovelace' } },
       ]);
       const without = await get(`/Users/${made[0].id}?excludedAttributes=emails,groups,meta,id`).expect(200);
-      expect(Object.keys(without.body).sort()).toEqual(['active', 'displayName', 'externalId', 'id', 'name', 'schemas', 'userName']);
+      expect(Object.keys(without.body).sort()).toEqual([
+        'active',
+        'displayName',
+        'externalId',
+        'id',
+        'name',
+        'schemas',
+        'userName',
+      ]);
       expect((await get('/Users?count=0').expect(200)).body).toMatchObject({ itemsPerPage: 0, Resources: [] });
       const unpaged = (await get('/Users?startIndex=-5&count=3').expect(200)).body;
       expect(unpaged).toMatchObject({ startIndex: 1, itemsPerPage: 3 });
@@ -523,7 +656,14 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
           expectScimError(await get(`${resource}?filter=${encodeURIComponent(filter)}`), 400, 'invalidFilter');
         }
       }
-      for (const query of ['count=many', 'startIndex=1.5', 'sortBy=a.b.c', 'sortOrder=up', 'attributes=%%%', 'filter=a%20pr&filter=b%20pr']) {
+      for (const query of [
+        'count=many',
+        'startIndex=1.5',
+        'sortBy=a.b.c',
+        'sortOrder=up',
+        'attributes=%%%',
+        'filter=a%20pr&filter=b%20pr',
+      ]) {
         expectScimError(await get(`/Users?${query}`), 400);
       }
       // A value no row can hold (NUL) is no match, not a database error.
@@ -547,7 +687,13 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
         { schemas: [PATCH], Operations: [{ op: 'replace', value: 'not an object' }] },
         { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: 'perhaps' }] },
         { schemas: [PATCH], Operations: ['replace'] },
-        { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }, { op: 'replace', path: 'userName', value: 42 }] },
+        {
+          schemas: [PATCH],
+          Operations: [
+            { op: 'replace', path: 'active', value: false },
+            { op: 'replace', path: 'userName', value: 42 },
+          ],
+        },
       ];
       for (const body of bodies) {
         const res = await request('patch', `/Users/${user.id}`).send(body);
@@ -557,20 +703,35 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
     });
 
     it('adds a work e-mail as Entra does, and refuses Entra’s quirks when lenient mode is off', async () => {
-      const user = await createScimUser({ schemas: [USER], userName: `${uniqueName('entra')}@example.com`, externalId: randomUUID() });
+      const user = await createScimUser({
+        schemas: [USER],
+        userName: `${uniqueName('entra')}@example.com`,
+        externalId: randomUUID(),
+      });
       await patch(`/Users/${user.id}`, [
         { op: 'Add', path: 'emails[type eq "work"].value', value: 'entra@example.com' },
         { op: 'Replace', path: 'displayName', value: 'Entra User' },
         { op: 'Add', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', value: 'R&D' },
       ]).expect(200);
       const after = (await get(`/Users/${user.id}`)).body;
-      expect(after).toMatchObject({ displayName: 'Entra User', emails: [{ value: 'entra@example.com', type: 'work', primary: true }] });
+      expect(after).toMatchObject({
+        displayName: 'Entra User',
+        emails: [{ value: 'entra@example.com', type: 'work', primary: true }],
+      });
 
       const config = t.app.get<SsoConfig>(IAM_SSO_CONFIG);
       config.scimLenient = false;
       try {
-        expectScimError(await patch(`/Users/${user.id}`, [{ op: 'Replace', path: 'active', value: false }]), 400, 'invalidSyntax');
-        expectScimError(await patch(`/Users/${user.id}`, [{ op: 'replace', path: 'active', value: 'False' }]), 400, 'invalidValue');
+        expectScimError(
+          await patch(`/Users/${user.id}`, [{ op: 'Replace', path: 'active', value: false }]),
+          400,
+          'invalidSyntax',
+        );
+        expectScimError(
+          await patch(`/Users/${user.id}`, [{ op: 'replace', path: 'active', value: 'False' }]),
+          400,
+          'invalidValue',
+        );
         await patch(`/Users/${user.id}`, [{ op: 'replace', path: 'active', value: false }]).expect(200);
       } finally {
         config.scimLenient = true;

@@ -21,6 +21,8 @@ export function assertIfMatch(ifMatch: string | undefined, current: ScimResource
   const version = (current.meta as { version: string }).version;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
   if (!ifMatch.split(',').some((tag) => opaque(tag) === opaque(version))) {
-    throw ScimError.preconditionFailed(`The resource has changed: its version is ${version}, not ${ifMatch.slice(0, 100)}`);
+    throw ScimError.preconditionFailed(
+      `The resource has changed: its version is ${version}, not ${ifMatch.slice(0, 100)}`,
+    );
   }
 }

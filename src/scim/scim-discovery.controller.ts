@@ -45,7 +45,11 @@ export class ScimDiscoveryController {
 
   @Get('Schemas/:id')
   @RequirePermission('A SCIM schema', 'iam:ScimProvision', SCIM)
-  schema(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @ScimBaseUrl() baseUrl: string): ScimResource {
+  schema(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @ScimBaseUrl() baseUrl: string,
+  ): ScimResource {
     assertProvisioner(principal);
     return oneOf(schemas(baseUrl), id, 'Schema');
   }

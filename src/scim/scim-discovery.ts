@@ -92,8 +92,18 @@ const SCHEMAS = [
         description: "The profile's full_name: formatted, else givenName middleName familyName",
         subAttributes: [
           attribute({ name: 'formatted', type: 'string', description: 'The full name' }),
-          attribute({ name: 'givenName', type: 'string', mutability: 'writeOnly', description: 'Folded into formatted' }),
-          attribute({ name: 'familyName', type: 'string', mutability: 'writeOnly', description: 'Folded into formatted' }),
+          attribute({
+            name: 'givenName',
+            type: 'string',
+            mutability: 'writeOnly',
+            description: 'Folded into formatted',
+          }),
+          attribute({
+            name: 'familyName',
+            type: 'string',
+            mutability: 'writeOnly',
+            description: 'Folded into formatted',
+          }),
         ],
       }),
       attribute({
@@ -117,7 +127,13 @@ const SCHEMAS = [
         subAttributes: [
           attribute({ name: 'value', type: 'string', mutability: 'readOnly', description: 'The group id' }),
           attribute({ name: 'display', type: 'string', mutability: 'readOnly', description: 'Its displayName' }),
-          attribute({ name: '$ref', type: 'reference', mutability: 'readOnly', referenceTypes: ['Group'], description: 'Its URI' }),
+          attribute({
+            name: '$ref',
+            type: 'reference',
+            mutability: 'readOnly',
+            referenceTypes: ['Group'],
+            description: 'Its URI',
+          }),
         ],
       }),
     ],
@@ -142,7 +158,13 @@ const SCHEMAS = [
         subAttributes: [
           attribute({ name: 'value', type: 'string', mutability: 'immutable', description: 'The user id' }),
           attribute({ name: 'display', type: 'string', mutability: 'readOnly', description: 'Its displayName' }),
-          attribute({ name: '$ref', type: 'reference', mutability: 'immutable', referenceTypes: ['User'], description: 'Its URI' }),
+          attribute({
+            name: '$ref',
+            type: 'reference',
+            mutability: 'immutable',
+            referenceTypes: ['User'],
+            description: 'Its URI',
+          }),
         ],
       }),
     ],

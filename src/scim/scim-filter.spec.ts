@@ -116,7 +116,7 @@ describe('SCIM filters', () => {
     ')(',
     'userName eq "x" and not',
     'userName\u0000eq "x"',
-    '(' .repeat(MAX_FILTER_DEPTH + 1) + 'userName eq "x"' + ')'.repeat(MAX_FILTER_DEPTH + 1),
+    '('.repeat(MAX_FILTER_DEPTH + 1) + 'userName eq "x"' + ')'.repeat(MAX_FILTER_DEPTH + 1),
     `userName eq "${'x'.repeat(MAX_FILTER_LENGTH)}"`,
     'not ('.repeat(5000) + 'a pr' + ')'.repeat(5000),
     'a pr and '.repeat(500) + 'a pr',
@@ -147,19 +147,49 @@ describe('SCIM filters', () => {
   });
 
   it('never throws anything but a ScimError 400 on random input', () => {
-    const alphabet = ['userName', 'emails', 'value', 'eq', 'pr', 'and', 'or', 'not', '(', ')', '[', ']', '"x"', '"',
-      '.', ' ', 'true', '5', 'null', 'gt', '\\', 'urn:ietf:params:scim:schemas:core:2.0:User:', 'ü', '\u0000'];
+    const alphabet = [
+      'userName',
+      'emails',
+      'value',
+      'eq',
+      'pr',
+      'and',
+      'or',
+      'not',
+      '(',
+      ')',
+      '[',
+      ']',
+      '"x"',
+      '"',
+      '.',
+      ' ',
+      'true',
+      '5',
+      'null',
+      'gt',
+      '\\',
+      'urn:ietf:params:scim:schemas:core:2.0:User:',
+      'ü',
+      '\u0000',
+    ];
     let seed = 12345;
     const random = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed / 2 ** 31;
     };
     for (let i = 0; i < 3000; i++) {
-      const filter = Array.from({ length: 1 + Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(random() < 0.5 ? ' ' : '');
+      const filter = Array.from(
+        { length: 1 + Math.floor(random() * 12) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join(random() < 0.5 ? ' ' : '');
       try {
         matches(alice, parseFilter(filter), SCIM_TRAITS);
       } catch (error) {
-        expect({ filter, error: error instanceof ScimError && error.getStatus() === 400 }).toEqual({ filter, error: true });
+        expect({ filter, error: error instanceof ScimError && error.getStatus() === 400 }).toEqual({
+          filter,
+          error: true,
+        });
       }
     }
   });

@@ -230,7 +230,10 @@ class Parser {
         return `"${token.text.slice(0, 40)}"`;
       case 'value':
         return 'a value';
-      default:
+      case '(':
+      case ')':
+      case '[':
+      case ']':
         return `"${token.type}"`;
     }
   }
@@ -282,9 +285,10 @@ function valuesAt(resource: Json, path: AttrPath): Json[] {
   const top = member(resource, path.attr);
   const items = Array.isArray(top) ? top : [top];
   const values: Json[] = [];
-  for (const item of items) {
+  for (const item of items as Json[]) {
     const complex = typeof item === 'object' && item !== null;
-    const value = path.sub !== undefined ? member(item, path.sub) : complex && Array.isArray(top) ? member(item, 'value') : item;
+    const value =
+      path.sub !== undefined ? member(item, path.sub) : complex && Array.isArray(top) ? member(item, 'value') : item;
     if (value !== undefined && value !== null) {
       values.push(value);
     }
@@ -309,7 +313,10 @@ function present(value: Json): boolean {
 }
 
 function pathKey(path: AttrPath, parent?: string): string {
-  return [parent, path.attr, path.sub].filter((part) => part !== undefined).join('.').toLowerCase();
+  return [parent, path.attr, path.sub]
+    .filter((part) => part !== undefined)
+    .join('.')
+    .toLowerCase();
 }
 
 function compareOne(actual: Json, op: CompareOperator, expected: FilterValue, key: string, traits: AttributeTraits) {
@@ -352,7 +359,12 @@ function compareOne(actual: Json, op: CompareOperator, expected: FilterValue, ke
       return a.startsWith(b);
     case 'ew':
       return a.endsWith(b);
-    default:
+    case 'eq':
+    case 'ne':
+    case 'gt':
+    case 'ge':
+    case 'lt':
+    case 'le':
       return order(op, a < b ? -1 : a > b ? 1 : 0);
   }
 }
@@ -371,7 +383,9 @@ function order(op: CompareOperator, difference: number): boolean {
       return difference < 0;
     case 'le':
       return difference <= 0;
-    default:
+    case 'co':
+    case 'sw':
+    case 'ew':
       return false;
   }
 }

@@ -116,7 +116,12 @@ export class ScimGroupsService {
     );
   }
 
-  async get(principal: Principal, id: string, rawQuery: Record<string, unknown>, baseUrl: string): Promise<ScimResource> {
+  async get(
+    principal: Principal,
+    id: string,
+    rawQuery: Record<string, unknown>,
+    baseUrl: string,
+  ): Promise<ScimResource> {
     assertProvisioner(principal);
     const query = {
       attributes: parseAttributeList(rawQuery.attributes as string | undefined, 'attributes'),
@@ -181,7 +186,9 @@ export class ScimGroupsService {
   }
 
   patch(principal: Principal, id: string, body: Json, ifMatch: string | undefined, baseUrl: string) {
-    return this.update(principal, id, ifMatch, baseUrl, (current) => applyPatch(current, body, this.config.scimLenient));
+    return this.update(principal, id, ifMatch, baseUrl, (current) =>
+      applyPatch(current, body, this.config.scimLenient),
+    );
   }
 
   /** Deletes the group; taking its members out of it is checked as any removal is. */

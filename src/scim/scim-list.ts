@@ -80,7 +80,8 @@ export function readListQuery(query: Record<string, unknown>): ScimListQuery {
 
 /** Whether the answer will show `attr` (so that it need not be read when it will not: a group's members). */
 export function shows(query: Pick<ScimListQuery, 'attributes' | 'excludedAttributes'>, attr: string): boolean {
-  const named = (list: { attr: string; sub?: string }[]) => list.some((p) => p.attr.toLowerCase() === attr.toLowerCase());
+  const named = (list: { attr: string; sub?: string }[]) =>
+    list.some((p) => p.attr.toLowerCase() === attr.toLowerCase());
   if (query.attributes.length > 0) {
     return named(query.attributes);
   }
@@ -91,7 +92,7 @@ function sortValue(resource: ScimResource, path: { attr: string; sub?: string })
   const top = member(resource, path.attr);
   const value = path.sub !== undefined ? member(Array.isArray(top) ? top[0] : top, path.sub) : top;
   if (Array.isArray(value)) {
-    const primary = value.find((item) => member(item, 'primary') === true) ?? value[0];
+    const primary: Json = (value as Json[]).find((item) => member(item, 'primary') === true) ?? (value as Json[])[0];
     return member(primary, 'value') ?? primary;
   }
   return value;
@@ -105,7 +106,10 @@ function compare(a: Json, b: Json): number {
   if (b === undefined || b === null) {
     return -1;
   }
-  const [x, y] = typeof a === 'string' && typeof b === 'string' ? [a.toLowerCase(), b.toLowerCase()] : [String(a), String(b)];
+  const [x, y] =
+    typeof a === 'string' && typeof b === 'string'
+      ? [a.toLowerCase(), b.toLowerCase()]
+      : [JSON.stringify(a), JSON.stringify(b)];
   return x < y ? -1 : x > y ? 1 : 0;
 }
 

@@ -91,14 +91,18 @@ function setAttribute(resource: ScimResource, path: PatchPath, value: Json, op: 
       if (!seed) {
         throw ScimError.scim('noTarget', `No value of ${path.attr} matches the path's filter`);
       }
-      updated.push(path.sub !== undefined ? { ...seed, [path.sub]: value } : { ...seed, ...(isObject(value) ? value : {}) });
+      updated.push(
+        path.sub !== undefined ? { ...seed, [path.sub]: value } : { ...seed, ...(isObject(value) ? value : {}) },
+      );
     }
     resource[key] = updated;
     return;
   }
   if (path.sub !== undefined) {
     if (Array.isArray(current)) {
-      throw ScimError.invalidPath(`${path.attr} is multi-valued: name the value with a filter (${path.attr}[…].${path.sub})`);
+      throw ScimError.invalidPath(
+        `${path.attr} is multi-valued: name the value with a filter (${path.attr}[…].${path.sub})`,
+      );
     }
     const object = isObject(current) ? { ...current } : {};
     object[keyIn(object, path.sub)] = value;
@@ -106,8 +110,9 @@ function setAttribute(resource: ScimResource, path: PatchPath, value: Json, op: 
     return;
   }
   if (op === 'add' && Array.isArray(current)) {
-    const added = Array.isArray(value) ? value : [value];
-    resource[key] = [...current, ...added.filter((item) => !current.some((existing) => sameValue(existing, item)))];
+    const existing = current as Json[];
+    const added: Json[] = Array.isArray(value) ? (value as Json[]) : [value];
+    resource[key] = [...existing, ...added.filter((item) => !existing.some((old) => sameValue(old, item)))];
     return;
   }
   if (op === 'add' && isObject(current) && isObject(value)) {
@@ -124,7 +129,7 @@ function removeAttribute(resource: ScimResource, path: PatchPath, value: Json, l
     if (!Array.isArray(current)) {
       return;
     }
-    resource[key] = current.flatMap((item) => {
+    resource[key] = (current as Json[]).flatMap((item): Json[] => {
       if (!matches(item, path.filter!, SCIM_TRAITS, path.attr)) {
         return [item];
       }
@@ -147,7 +152,9 @@ function removeAttribute(resource: ScimResource, path: PatchPath, value: Json, l
   }
   if (value !== undefined && Array.isArray(current)) {
     if (!lenient) {
-      throw ScimError.invalidValue(`To remove some values of ${path.attr}, name them in the path: ${path.attr}[value eq "…"]`);
+      throw ScimError.invalidValue(
+        `To remove some values of ${path.attr}, name them in the path: ${path.attr}[value eq "…"]`,
+      );
     }
     const removed = Array.isArray(value) ? value : [value];
     resource[key] = current.filter((item) => !removed.some((gone) => sameValue(item, gone)));
@@ -163,7 +170,10 @@ export function applyPatch(resource: ScimResource, body: Json, lenient: boolean)
   }
   const schemas = member(body, 'schemas');
   if (!(lenient && schemas === undefined)) {
-    if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_SCHEMA.toLowerCase())) {
+    if (
+      !Array.isArray(schemas) ||
+      !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_SCHEMA.toLowerCase())
+    ) {
       throw ScimError.scim('invalidSyntax', `schemas must be ["${PATCH_SCHEMA}"]`);
     }
   }

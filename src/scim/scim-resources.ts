@@ -54,12 +54,18 @@ export interface ScimGroupSource {
  * attribute, members included, moves it.
  */
 export function versionOf(resource: ScimResource, baseUrl: string): string {
-  const { meta: _meta, ...content } = resource;
+  const content = Object.fromEntries(Object.entries(resource).filter(([key]) => key !== 'meta'));
   const text = JSON.stringify(content).split(baseUrl).join('');
   return `W/"${createHash('sha256').update(text).digest('hex').slice(0, 20)}"`;
 }
 
-function withMeta(resource: ScimResource, type: 'User' | 'Group', baseUrl: string, created: Date, updated: Date | null) {
+function withMeta(
+  resource: ScimResource,
+  type: 'User' | 'Group',
+  baseUrl: string,
+  created: Date,
+  updated: Date | null,
+) {
   return {
     ...resource,
     meta: {
@@ -164,7 +170,8 @@ export function project(
         const previous = Array.isArray(out[key]) ? (out[key] as Record<string, Json>[]) : value.map(() => ({}));
         out[key] = value.map((item, index) => ({ ...previous[index], ...pick(item) }));
       } else {
-        out[key] = { ...((out[key] as object | undefined) ?? {}), ...pick(value) };
+        const previous = out[key];
+        out[key] = { ...(typeof previous === 'object' && previous !== null ? previous : {}), ...pick(value) };
       }
     }
     return out;
@@ -227,7 +234,10 @@ function assertSchemas(body: ScimResource, schema: string): void {
   if (schemas === undefined) {
     return;
   }
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === schema.toLowerCase())) {
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === schema.toLowerCase())
+  ) {
     throw ScimError.scim('invalidSyntax', `schemas must include "${schema}"`);
   }
 }
@@ -259,7 +269,7 @@ function primaryEmail(emails: Json, lenient: boolean): string | null {
   if (!Array.isArray(emails)) {
     throw ScimError.invalidValue('emails must be an array');
   }
-  const items = emails.filter((item) => item !== null);
+  const items = (emails as Json[]).filter((item) => item !== null);
   if (!items.every((item) => typeof item === 'object' && !Array.isArray(item))) {
     throw ScimError.invalidValue('each of emails must be an object with a value');
   }
@@ -269,7 +279,10 @@ function primaryEmail(emails: Json, lenient: boolean): string | null {
   };
   const chosen =
     items.find(isPrimary) ??
-    items.find((item) => String(member(item, 'type') ?? '').toLowerCase() === 'work') ??
+    items.find((item) => {
+      const type = member(item, 'type');
+      return typeof type === 'string' && type.toLowerCase() === 'work';
+    }) ??
     items[0];
   if (chosen === undefined) {
     return null;
@@ -302,7 +315,9 @@ export function readUser(body: Json, lenient: boolean): UserInput {
         ? 'is reserved'
         : nameProblem(userName)?.reason;
   if (problem) {
-    throw ScimError.invalidValue(`userName ${JSON.stringify(userName.slice(0, 100))} is not a valid user name: it ${problem}`);
+    throw ScimError.invalidValue(
+      `userName ${JSON.stringify(userName.slice(0, 100))} is not a valid user name: it ${problem}`,
+    );
   }
   const name = member(resource, 'name');
   if (name !== undefined && name !== null && (typeof name !== 'object' || Array.isArray(name))) {

@@ -101,11 +101,18 @@ export class ScimUsersService {
     );
   }
 
-  async get(principal: Principal, id: string, rawQuery: Record<string, unknown>, baseUrl: string): Promise<ScimResource> {
+  async get(
+    principal: Principal,
+    id: string,
+    rawQuery: Record<string, unknown>,
+    baseUrl: string,
+  ): Promise<ScimResource> {
     assertProvisioner(principal);
     const attributes = parseAttributeList(rawQuery.attributes as string | undefined, 'attributes');
     const excluded = parseAttributeList(rawQuery.excludedAttributes as string | undefined, 'excludedAttributes');
-    const user = isUuid(id) ? await this.users.findOne({ where: { id: id.toLowerCase() }, relations: { profile: true } }) : null;
+    const user = isUuid(id)
+      ? await this.users.findOne({ where: { id: id.toLowerCase() }, relations: { profile: true } })
+      : null;
     if (!user || !(await this.authorization.isAllowed(principal, 'iam:ScimProvision', lrn('user', user.name)))) {
       throw userNotFound(id);
     }
@@ -165,7 +172,9 @@ export class ScimUsersService {
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw ScimError.uniqueness(`A user named "${input.userName}" already exists (names are compared without regard to case)`);
+        throw ScimError.uniqueness(
+          `A user named "${input.userName}" already exists (names are compared without regard to case)`,
+        );
       }
       throw error;
     }
@@ -179,7 +188,9 @@ export class ScimUsersService {
 
   /** PATCH: the operations applied to the user as SCIM renders it, then stored as a PUT would be. */
   patch(principal: Principal, id: string, body: Json, ifMatch: string | undefined, baseUrl: string) {
-    return this.update(principal, id, ifMatch, baseUrl, (current) => applyPatch(current, body, this.config.scimLenient));
+    return this.update(principal, id, ifMatch, baseUrl, (current) =>
+      applyPatch(current, body, this.config.scimLenient),
+    );
   }
 
   async delete(principal: Principal, id: string, ifMatch: string | undefined, baseUrl: string): Promise<void> {
@@ -226,9 +237,7 @@ export class ScimUsersService {
    * there is none or the token may not provision it, 403 when it holds more than the token does.
    */
   private async lockForChange(em: EntityManager, principal: Principal, id: string, baseUrl: string) {
-    const user = isUuid(id)
-      ? await em.findOne(User, { where: { id: id.toLowerCase() }, lock: this.tx.rowLock })
-      : null;
+    const user = isUuid(id) ? await em.findOne(User, { where: { id: id.toLowerCase() }, lock: this.tx.rowLock }) : null;
     if (!user || !(await this.authorization.isAllowed(principal, 'iam:ScimProvision', lrn('user', user.name)))) {
       throw userNotFound(id);
     }
