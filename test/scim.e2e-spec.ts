@@ -143,6 +143,21 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       expectScimError(await get('/Users', other.headers), 403);
       expectScimError(await post('/Users', oktaUser(), other.headers), 403);
       expectScimError(await get('/ServiceProviderConfig', other.headers), 403);
+      // The refusal is in the audit trail, as every 403 is.
+      const denied = (
+        await t
+          .http()
+          .get('/api/v1/audit-events')
+          .query({ action: 'iam:ScimProvision', outcome: 'denied' })
+          .set(adminAuth)
+          .expect(200)
+      ).body.items as { actor: { name: string }; target: string }[];
+      expect(
+        denied
+          .filter((event) => event.actor.name === other.account.name)
+          .map((event) => event.target)
+          .sort(),
+      ).toEqual(['iam:user:*', 'iam:user:*', 'iam:user:*']);
     });
 
     it('refuses a user’s session, an administrator’s too: SCIM is for service-account tokens', async () => {
@@ -708,6 +723,15 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
         userName: `${uniqueName('entra')}@example.com`,
         externalId: randomUUID(),
       });
+      // Entra's ?aadOptscim062020 flag on the tenant URL reaches every request: ignored.
+      const found = await get(
+        `/Users?aadOptscim062020&filter=${encodeURIComponent(`userName eq "${user.userName}"`)}`,
+      ).expect(200);
+      expect(found.body.totalResults).toBe(1);
+      // A PatchOp without schemas (lenient).
+      await request('patch', `/Users/${user.id}?aadOptscim062020`)
+        .send({ Operations: [{ op: 'Replace', path: 'externalId', value: 'entra-object-id' }] })
+        .expect(200);
       await patch(`/Users/${user.id}`, [
         { op: 'Add', path: 'emails[type eq "work"].value', value: 'entra@example.com' },
         { op: 'Replace', path: 'displayName', value: 'Entra User' },
@@ -715,6 +739,7 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       ]).expect(200);
       const after = (await get(`/Users/${user.id}`)).body;
       expect(after).toMatchObject({
+        externalId: 'entra-object-id',
         displayName: 'Entra User',
         emails: [{ value: 'entra@example.com', type: 'work', primary: true }],
       });
@@ -732,6 +757,26 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
           400,
           'invalidValue',
         );
+        expectScimError(
+          await request('patch', `/Users/${user.id}`).send({
+            Operations: [{ op: 'replace', path: 'active', value: true }],
+          }),
+          400,
+          'invalidSyntax',
+        );
+        const group = (
+          await post('/Groups', {
+            schemas: [GROUP],
+            displayName: uniqueName('strict'),
+            members: [{ value: user.id }],
+          }).expect(201)
+        ).body;
+        expectScimError(
+          await patch(`/Groups/${group.id}`, [{ op: 'remove', path: 'members', value: [{ value: user.id }] }]),
+          400,
+          'invalidValue',
+        );
+        await patch(`/Groups/${group.id}`, [{ op: 'remove', path: `members[value eq "${user.id}"]` }]).expect(200);
         await patch(`/Users/${user.id}`, [{ op: 'replace', path: 'active', value: false }]).expect(200);
       } finally {
         config.scimLenient = true;
