@@ -209,6 +209,13 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       const filter = encodeURIComponent(`userName eq "${prefix}-hidden"`);
       expect((await get(`/Users?filter=${filter}`, narrow.headers).expect(200)).body.totalResults).toBe(0);
       expectScimError(await get(`/Users/${hidden.id}`, narrow.headers), 404, 'noTarget');
+      const all = (await get('/Users?count=200', narrow.headers).expect(200)).body;
+      expect(all.totalResults).toBeLessThanOrEqual(200);
+      expect(all.Resources.length).toBe(all.totalResults);
+      expect(all.Resources.map((r: { id: string }) => r.id)).not.toContain(hidden.id);
+      const everyone = (await get('/Users?count=200').expect(200)).body;
+      expect(everyone.Resources.map((r: { id: string }) => r.id)).toContain(hidden.id);
+      expect(everyone.totalResults).toBe(all.totalResults + 1);
       expectScimError(
         await patch(`/Users/${hidden.id}`, [{ op: 'replace', path: 'active', value: false }], narrow.headers),
         404,
@@ -522,6 +529,8 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
       ).expect(200);
       expect(found.body.totalResults).toBe(1);
       expect(found.body.Resources[0]).not.toHaveProperty('members');
+      // Read without its members, the group claims no version (its ETag covers the members).
+      expect(found.body.Resources[0].meta).not.toHaveProperty('version');
       expectScimError(await post('/Groups', { schemas: [GROUP], displayName }), 409, 'uniqueness');
       expectScimError(await get(`/Groups/${randomUUID()}`), 404, 'noTarget');
 

@@ -59,12 +59,14 @@ export function versionOf(resource: ScimResource, baseUrl: string): string {
   return `W/"${createHash('sha256').update(text).digest('hex').slice(0, 20)}"`;
 }
 
+/** `versioned`: false when the resource is not whole (a group read without its members): no version is claimed. */
 function withMeta(
   resource: ScimResource,
   type: 'User' | 'Group',
   baseUrl: string,
   created: Date,
   updated: Date | null,
+  versioned = true,
 ) {
   return {
     ...resource,
@@ -73,7 +75,7 @@ function withMeta(
       created: created.toISOString(),
       lastModified: (updated ?? created).toISOString(),
       location: `${baseUrl}/${type}s/${String(resource.id)}`,
-      version: versionOf(resource, baseUrl),
+      ...(versioned ? { version: versionOf(resource, baseUrl) } : {}),
     },
   };
 }
@@ -114,7 +116,7 @@ export function toScimGroup(group: ScimGroupSource, baseUrl: string): ScimResour
         }
       : {}),
   };
-  return withMeta(resource, 'Group', baseUrl, group.createdAt, group.updatedAt);
+  return withMeta(resource, 'Group', baseUrl, group.createdAt, group.updatedAt, group.members !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------------------
