@@ -687,8 +687,19 @@ describe.each(TEST_DATABASES)('SCIM provisioning (%s)', (kind) => {
         'sortOrder=up',
         'attributes=%%%',
         'filter=a%20pr&filter=b%20pr',
+        'attributes=a&attributes=b',
       ]) {
         expectScimError(await get(`/Users?${query}`), 400);
+      }
+      const one = await createScimUser();
+      const group = (await post('/Groups', { schemas: [GROUP], displayName: uniqueName('params') }).expect(201)).body;
+      for (const query of [
+        'attributes=a&attributes=b',
+        'excludedAttributes=x&excludedAttributes=y',
+        'attributes=a.b.c',
+      ]) {
+        expectScimError(await get(`/Users/${one.id}?${query}`), 400, 'invalidValue');
+        expectScimError(await get(`/Groups/${group.id as string}?${query}`), 400, 'invalidValue');
       }
       // A value no row can hold (NUL) is no match, not a database error.
       const nul = await get(`/Users?filter=${encodeURIComponent('userName eq "a\\u0000b"')}`).expect(200);

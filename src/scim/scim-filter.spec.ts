@@ -1,5 +1,12 @@
 import { ScimError } from './scim-error.js';
-import { equalityOn, MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, matches, parseFilter } from './scim-filter.js';
+import {
+  equalityOn,
+  MAX_FILTER_DEPTH,
+  MAX_FILTER_LENGTH,
+  matches,
+  parseFilter,
+  validateFilter,
+} from './scim-filter.js';
 import { SCIM_TRAITS } from './scim-resources.js';
 
 const alice = {
@@ -138,6 +145,26 @@ describe('SCIM filters', () => {
       });
     },
   );
+
+  it('refuses a meaningless comparison before any resource is read', () => {
+    for (const filter of [
+      'active gt false',
+      'userName co 5',
+      'title lt null',
+      'meta.created gt "soon"',
+      'emails[value gt true]',
+    ]) {
+      expect(() => validateFilter(parseFilter(filter), SCIM_TRAITS)).toThrow(ScimError);
+    }
+    for (const filter of [
+      'active eq false',
+      'meta.created gt "2026-01-01T00:00:00Z"',
+      'title eq null',
+      'userName gt "a"',
+    ]) {
+      expect(() => validateFilter(parseFilter(filter), SCIM_TRAITS)).not.toThrow();
+    }
+  });
 
   it('takes long but legal filters within its bounds', () => {
     const many = Array.from({ length: 100 }, (_, i) => `userName eq "u${i}"`).join(' or ');

@@ -427,7 +427,37 @@ export function matches(resource: Json, filter: Filter, traits: AttributeTraits,
 }
 
 /**
- * `attr eq "value"` (or `value eq`-less forms like it) on one of `attributes`: the value, for a look-up an index
+ * Refuses (ScimError 400 `invalidFilter`) what no resource could make meaningful: an operator that does not apply to
+ * its value (`gt true`, `co 5`, `lt null`), a date-time attribute compared with what is no date-time. Checked before
+ * anything is read, so that the answer does not depend on whether some resource was there to compare with.
+ */
+export function validateFilter(filter: Filter, traits: AttributeTraits, parent?: string): void {
+  switch (filter.kind) {
+    case 'and':
+    case 'or':
+      validateFilter(filter.left, traits, parent);
+      validateFilter(filter.right, traits, parent);
+      return;
+    case 'not':
+      validateFilter(filter.filter, traits, parent);
+      return;
+    case 'present':
+      return;
+    case 'valuePath':
+      validateFilter(filter.filter, traits, pathKey({ attr: filter.attr }, parent));
+      return;
+    case 'compare': {
+      const key = pathKey(filter.path, parent);
+      compareOne(undefined, filter.op, filter.value, key, traits);
+      if (traits.dates.has(key) && typeof filter.value === 'string' && Number.isNaN(Date.parse(filter.value))) {
+        throw ScimError.invalidFilter(`${JSON.stringify(filter.value.slice(0, 40))} is not a date-time`);
+      }
+    }
+  }
+}
+
+/**
+ * `attr eq "value" (or `value eq`-less forms like it) on one of `attributes`: the value, for a look-up an index
  * answers (userName, externalId, id, displayName); undefined for any other filter.
  */
 export function equalityOn(filter: Filter, attributes: readonly string[]): { attr: string; value: string } | undefined {

@@ -19,14 +19,21 @@ import { Role } from '../roles/entities/role.entity.js';
 import { assertIfMatch, assertProvisioner } from './scim-access.js';
 import { ScimError } from './scim-error.js';
 import { equalityOn } from './scim-filter.js';
-import { filterAndSort, listResponse, MAX_SCANNED_RESOURCES, readListQuery, shows, tooMany } from './scim-list.js';
+import {
+  filterAndSort,
+  listResponse,
+  MAX_SCANNED_RESOURCES,
+  readAttributesQuery,
+  readListQuery,
+  shows,
+  tooMany,
+} from './scim-list.js';
 import { applyPatch } from './scim-patch.js';
 import {
   type GroupInput,
   groupNameOf,
   isUuid,
   type Json,
-  parseAttributeList,
   project,
   readGroup,
   type ScimGroupSource,
@@ -123,10 +130,7 @@ export class ScimGroupsService {
     baseUrl: string,
   ): Promise<ScimResource> {
     assertProvisioner(principal);
-    const query = {
-      attributes: parseAttributeList(rawQuery.attributes as string | undefined, 'attributes'),
-      excludedAttributes: parseAttributeList(rawQuery.excludedAttributes as string | undefined, 'excludedAttributes'),
-    };
+    const query = readAttributesQuery(rawQuery);
     const group = isUuid(id) ? await this.groups.findOne({ where: { id: id.toLowerCase() } }) : null;
     if (!group || !(await this.authorization.isAllowed(principal, 'iam:ScimProvision', lrn('group', group.name)))) {
       throw groupNotFound(id);

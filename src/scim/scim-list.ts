@@ -3,7 +3,7 @@
  * attributes to return, read and checked (400 with a scimType for a bad one), and applied to mapped resources.
  */
 import { ScimError } from './scim-error.js';
-import { type Filter, matches, member, parseAttrPath, parseFilter } from './scim-filter.js';
+import { type Filter, matches, member, parseAttrPath, parseFilter, validateFilter } from './scim-filter.js';
 import {
   LIST_SCHEMA,
   parseAttributeList,
@@ -54,6 +54,11 @@ function integer(text: string | undefined, name: string, fallback: number): numb
   return Number(text.trim());
 }
 
+const validated = (filter: Filter) => {
+  validateFilter(filter, SCIM_TRAITS);
+  return filter;
+};
+
 /** The list query from the request's query string. */
 export function readListQuery(query: Record<string, unknown>): ScimListQuery {
   const filterText = single(query, 'filter');
@@ -67,12 +72,22 @@ export function readListQuery(query: Record<string, unknown>): ScimListQuery {
     throw ScimError.invalidValue('sortOrder must be "ascending" or "descending"');
   }
   return {
-    filter: filterText !== undefined ? parseFilter(filterText) : undefined,
+    filter: filterText !== undefined ? validated(parseFilter(filterText)) : undefined,
     sortBy,
     descending: sortOrder?.toLowerCase() === 'descending',
     // RFC 7644: a startIndex below 1 is read as 1, a negative count as 0.
     startIndex: Math.max(1, integer(single(query, 'startIndex'), 'startIndex', 1)),
     count: Math.min(MAX_PAGE_SIZE, Math.max(0, integer(single(query, 'count'), 'count', MAX_PAGE_SIZE))),
+    attributes: parseAttributeList(single(query, 'attributes'), 'attributes'),
+    excludedAttributes: parseAttributeList(single(query, 'excludedAttributes'), 'excludedAttributes'),
+  };
+}
+
+/** `attributes` and `excludedAttributes` alone (GET of one resource). */
+export function readAttributesQuery(
+  query: Record<string, unknown>,
+): Pick<ScimListQuery, 'attributes' | 'excludedAttributes'> {
+  return {
     attributes: parseAttributeList(single(query, 'attributes'), 'attributes'),
     excludedAttributes: parseAttributeList(single(query, 'excludedAttributes'), 'excludedAttributes'),
   };

@@ -23,12 +23,18 @@ import { assertPrincipalNameFree, userTarget } from '../users/users.service.js';
 import { assertIfMatch, assertProvisioner } from './scim-access.js';
 import { ScimError } from './scim-error.js';
 import { equalityOn } from './scim-filter.js';
-import { filterAndSort, listResponse, MAX_SCANNED_RESOURCES, readListQuery, tooMany } from './scim-list.js';
+import {
+  filterAndSort,
+  listResponse,
+  MAX_SCANNED_RESOURCES,
+  readAttributesQuery,
+  readListQuery,
+  tooMany,
+} from './scim-list.js';
 import { applyPatch } from './scim-patch.js';
 import {
   isUuid,
   type Json,
-  parseAttributeList,
   project,
   readUser,
   type ScimResource,
@@ -108,8 +114,7 @@ export class ScimUsersService {
     baseUrl: string,
   ): Promise<ScimResource> {
     assertProvisioner(principal);
-    const attributes = parseAttributeList(rawQuery.attributes as string | undefined, 'attributes');
-    const excluded = parseAttributeList(rawQuery.excludedAttributes as string | undefined, 'excludedAttributes');
+    const { attributes, excludedAttributes: excluded } = readAttributesQuery(rawQuery);
     const user = isUuid(id)
       ? await this.users.findOne({ where: { id: id.toLowerCase() }, relations: { profile: true } })
       : null;
