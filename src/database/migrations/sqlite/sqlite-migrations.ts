@@ -7,7 +7,7 @@ import { IamKeys1796100000000 } from './1796100000000-IamKeys.js';
 import { SessionDetails1796180000000 } from './1796180000000-SessionDetails.js';
 import { AuditEvents1796200000000 } from './1796200000000-AuditEvents.js';
 import { UserIdentities1796300000000 } from './1796300000000-UserIdentities.js';
-import { ScimProvisioning1796400000000 } from './1796400000000-ScimProvisioning.js';
+import { ScimProvisioning1796500000000 } from './1796500000000-ScimProvisioning.js';
 
 /** SQLite migrations, oldest first. Generate new ones with `npm run migration:generate:sqlite`. */
 export const sqliteMigrations = [
@@ -20,5 +20,5 @@ export const sqliteMigrations = [
   SessionDetails1796180000000,
   AuditEvents1796200000000,
   UserIdentities1796300000000,
-  ScimProvisioning1796400000000,
+  ScimProvisioning1796500000000,
 ];

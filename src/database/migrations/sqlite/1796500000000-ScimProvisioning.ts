@@ -3,16 +3,17 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * SCIM provisioning: a user's `active` flag (every existing user stays active), the identity provider's `externalId`
  * of users and groups, and when a user or group was last changed (`meta.lastModified`; null: never since creation).
+ * ADD COLUMN in place rather than the generator's table rebuild, which would take the users' rows that hang off them.
  */
-export class ScimProvisioning1796400000000 implements MigrationInterface {
-  name = 'ScimProvisioning1796400000000';
+export class ScimProvisioning1796500000000 implements MigrationInterface {
+  name = 'ScimProvisioning1796500000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE "users" ADD "active" boolean NOT NULL DEFAULT true`);
-    await queryRunner.query(`ALTER TABLE "users" ADD "external_id" character varying(255)`);
-    await queryRunner.query(`ALTER TABLE "users" ADD "updated_at" TIMESTAMP`);
-    await queryRunner.query(`ALTER TABLE "groups" ADD "external_id" character varying(255)`);
-    await queryRunner.query(`ALTER TABLE "groups" ADD "updated_at" TIMESTAMP`);
+    await queryRunner.query(`ALTER TABLE "users" ADD COLUMN "active" boolean NOT NULL DEFAULT (1)`);
+    await queryRunner.query(`ALTER TABLE "users" ADD COLUMN "external_id" varchar(255)`);
+    await queryRunner.query(`ALTER TABLE "users" ADD COLUMN "updated_at" datetime`);
+    await queryRunner.query(`ALTER TABLE "groups" ADD COLUMN "external_id" varchar(255)`);
+    await queryRunner.query(`ALTER TABLE "groups" ADD COLUMN "updated_at" datetime`);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
