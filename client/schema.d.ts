@@ -1177,7 +1177,7 @@ export interface components {
              *       "iam:ListUsers"
              *     ]
              */
-            action: ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole" | "iam:ListAuditEvents") | ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole" | "iam:ListAuditEvents")[];
+            action: ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole" | "iam:ListAuditEvents" | "iam:ScimProvision") | ("*" | "iam:*" | "iam:ListUsers" | "iam:CreateUser" | "iam:GetUser" | "iam:UpdateUser" | "iam:DeleteUser" | "iam:UpdateUserProfile" | "iam:SetUserGroups" | "iam:SetUserPassword" | "iam:UnlockUser" | "iam:ListUserSessions" | "iam:EndUserSessions" | "iam:ListGroups" | "iam:CreateGroup" | "iam:GetGroup" | "iam:UpdateGroup" | "iam:DeleteGroup" | "iam:UpdateGroupMembers" | "iam:UpdateGroupRoles" | "iam:ListServiceAccounts" | "iam:CreateServiceAccount" | "iam:GetServiceAccount" | "iam:UpdateServiceAccount" | "iam:DeleteServiceAccount" | "iam:SetServiceAccountGroups" | "iam:RenewServiceAccountToken" | "iam:ListRoles" | "iam:CreateRole" | "iam:GetRole" | "iam:UpdateRole" | "iam:DeleteRole" | "iam:BindRole" | "iam:EscalateRole" | "iam:ListAuditEvents" | "iam:ScimProvision")[];
             /**
              * @description LRN patterns: `*`, or `iam:<user|group|service-account|role|*>:<name>` where `*` matches any run of characters.
              * @example iam:user:ops-*
@@ -1614,6 +1614,11 @@ export interface components {
             profile: components["schemas"]["UserProfileDto"];
             /** @description True when the user is an administrator (IAM_ADMINISTRATORS). */
             is_admin: boolean;
+            /**
+             * @description False once deactivated by SCIM provisioning (`active: false`): no session, sign-in refused with a 401.
+             * @example true
+             */
+            active: boolean;
         };
         UserListDto: {
             items: components["schemas"]["UserDto"][];

@@ -26,6 +26,7 @@ import { RolesModule } from './roles/roles.module.js';
 import { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SettingsModule } from './settings/settings.module.js';
+import { ScimModule } from './scim/scim.module.js';
 import { SsoModule } from './sso/sso.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -41,6 +42,12 @@ export const IAM_FEATURE_MODULES = [
   AuditEventsModule,
   SsoModule,
 ];
+
+/**
+ * SCIM provisioning, mounted at /scim/v2 whatever the route prefix (identity providers are given that path), with its
+ * own guards, error body and middleware like every feature module.
+ */
+export const IAM_SCIM_MODULE = ScimModule;
 
 /**
  * The IAM as a library: `IamModule.forRoot({ database: { url } })`, or `forRootAsync({ imports, inject,
@@ -81,7 +88,12 @@ export class IamModule implements NestModule {
     const guards: Provider[] = declaration.protectAllRoutes ? [{ provide: APP_GUARD, useClass: IamAuthGuard }] : [];
     return {
       module: IamModule,
-      imports: [core, ...IAM_FEATURE_MODULES, RouterModule.register([{ path: prefix, children: IAM_FEATURE_MODULES }])],
+      imports: [
+        core,
+        ...IAM_FEATURE_MODULES,
+        RouterModule.register([{ path: prefix, children: IAM_FEATURE_MODULES }]),
+        IAM_SCIM_MODULE,
+      ],
       providers: [{ provide: IAM_ROUTE_PREFIX, useValue: prefix }, ...guards],
     };
   }

@@ -19,7 +19,12 @@ describe('resolveIamOptions', () => {
       linkExistingUsers: false,
       redirectOrigins: [],
       oidc: undefined,
+      scimLenient: true,
     });
+    expect(resolveIamOptions({ database, sso: { scimLenient: false } }).sso.scimLenient).toBe(false);
+    expect(() => resolveIamOptions({ database, sso: { scimLenient: 'no' as unknown as boolean } })).toThrow(
+      /sso\.scimLenient/,
+    );
     const oidc = { issuer: 'https://idp.example.com', clientId: 'iam', redirectUri: 'https://iam.example.com/cb' };
     expect(resolveIamOptions({ database, sso: { oidc } }).sso.oidc).toEqual({
       ...oidc,

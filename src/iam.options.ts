@@ -140,6 +140,8 @@ export interface IamSsoOptions {
   linkExistingUsers?: boolean;
   /** Origins, besides relative paths, that `redirect_to` may name. */
   redirectOrigins?: string[];
+  /** SCIM provisioning accepts Microsoft Entra ID's known quirks (default true; see "Provisioning with SCIM"). */
+  scimLenient?: boolean;
   /** OIDC sign-in: issuer, clientId and redirectUri together; off when absent. */
   oidc?: {
     issuer: string;
@@ -311,6 +313,7 @@ class SsoOptionsSchema {
   @IsOptional() @IsBoolean() groupSync?: boolean;
   @IsOptional() @IsBoolean() linkExistingUsers?: boolean;
   @IsOptional() @IsArray() @IsString({ each: true }) redirectOrigins?: string[];
+  @IsOptional() @IsBoolean() scimLenient?: boolean;
   @IsOptional() @ValidateNested() @Type(() => OidcOptionsSchema) oidc?: OidcOptionsSchema;
   @IsOptional() @ValidateNested() @Type(() => SamlOptionsSchema) saml?: SamlOptionsSchema;
 }
@@ -484,6 +487,7 @@ export function resolveIamOptions(given: IamModuleOptions): ResolvedIamOptions {
       groupSync: sso.groupSync ?? defaults.IAM_SSO_GROUP_SYNC,
       linkExistingUsers: sso.linkExistingUsers ?? defaults.IAM_SSO_LINK_EXISTING_USERS,
       redirectOrigins: sso.redirectOrigins ?? [],
+      scimLenient: sso.scimLenient ?? defaults.IAM_SCIM_LENIENT,
       oidc: sso.oidc && {
         issuer: sso.oidc.issuer,
         clientId: sso.oidc.clientId,

@@ -37,5 +37,6 @@ export { SessionsModule } from './sessions/sessions.module.js';
 export { ServiceAccountsModule } from './service-accounts/service-accounts.module.js';
 export { AuditEventsModule } from './audit/audit-events.module.js';
 export { SsoModule } from './sso/sso.module.js';
+export { ScimModule } from './scim/scim.module.js';
 export { setupIamSwagger } from './openapi/swagger-ui.js';
 export { createIamDocument } from './openapi/openapi-document.js';

@@ -142,6 +142,27 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
     return user;
   };
 
+  const SCIM_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+  const SCIM_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+  const SCIM_PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+  const scim = (method: 'post' | 'put' | 'patch' | 'delete', path: string) =>
+    t.http()[method](`/scim/v2${path}`).set(adminAuth).set('Content-Type', 'application/scim+json');
+  const scimUser = async () => {
+    const userName = uniqueName();
+    const res = await scim('post', '/Users')
+      .send({ schemas: [SCIM_USER], userName })
+      .expect(201);
+    return { id: res.body.id as string, userName };
+  };
+  /** A group made through SCIM, with a displayName that is its name. */
+  const scimGroup = async () => {
+    const name = uniqueName('g');
+    const res = await scim('post', '/Groups')
+      .send({ schemas: [SCIM_GROUP], displayName: name })
+      .expect(201);
+    return { id: res.body.id as string, name };
+  };
+
   // ----------------------------------------------------------------------------------------------------------
   // Every mutating route, by "METHOD /path" as the controllers declare it.
 
@@ -456,6 +477,127 @@ describe.each(TEST_DATABASES)('audit trail (%s)', (kind) => {
             .set(adminAuth),
           target: `iam:group:${group.name}`,
           changes: ['description', 'display_name', 'name'],
+        };
+      },
+    },
+    'POST /scim/v2/Users': {
+      action: 'iam:CreateUser',
+      status: 201,
+      prepare: () => {
+        const name = uniqueName();
+        return Promise.resolve({
+          request: scim('post', '/Users').send({
+            schemas: [SCIM_USER],
+            userName: name,
+            externalId: 'ext-1',
+            name: { formatted: 'Full Name' },
+          }),
+          target: `iam:user:${name}`,
+          changes: ['active', 'display_name', 'external_id', 'full_name', 'name'],
+        });
+      },
+    },
+    'PUT /scim/v2/Users/:id': {
+      action: 'iam:UpdateUser',
+      status: 200,
+      prepare: async () => {
+        const user = await scimUser();
+        return {
+          request: scim('put', `/Users/${user.id}`).send({
+            schemas: [SCIM_USER],
+            userName: user.userName,
+            displayName: 'Put',
+          }),
+          target: `iam:user:${user.userName}`,
+          changes: ['display_name'],
+        };
+      },
+    },
+    'PATCH /scim/v2/Users/:id': {
+      action: 'iam:UpdateUser',
+      status: 200,
+      prepare: async () => {
+        const user = await scimUser();
+        return {
+          request: scim('patch', `/Users/${user.id}`).send({
+            schemas: [SCIM_PATCH],
+            Operations: [{ op: 'replace', value: { active: false, externalId: 'ext-2' } }],
+          }),
+          target: `iam:user:${user.userName}`,
+          changes: ['active', 'external_id'],
+        };
+      },
+    },
+    'DELETE /scim/v2/Users/:id': {
+      action: 'iam:DeleteUser',
+      status: 204,
+      prepare: async () => {
+        const user = await scimUser();
+        return {
+          request: scim('delete', `/Users/${user.id}`),
+          target: `iam:user:${user.userName}`,
+          changes: ['display_name', 'name'],
+        };
+      },
+    },
+    'POST /scim/v2/Groups': {
+      action: 'iam:CreateGroup',
+      status: 201,
+      prepare: async () => {
+        const name = uniqueName('g');
+        const user = await scimUser();
+        return {
+          request: scim('post', '/Groups').send({
+            schemas: [SCIM_GROUP],
+            displayName: name,
+            members: [{ value: user.id }],
+          }),
+          target: `iam:group:${name}`,
+          changes: ['display_name', 'members', 'name'],
+        };
+      },
+    },
+    'PUT /scim/v2/Groups/:id': {
+      action: 'iam:UpdateGroup',
+      status: 200,
+      prepare: async () => {
+        const group = await scimGroup();
+        return {
+          request: scim('put', `/Groups/${group.id}`).send({
+            schemas: [SCIM_GROUP],
+            displayName: 'Renamed',
+            externalId: 'e',
+          }),
+          target: `iam:group:${group.name}`,
+          changes: ['display_name', 'external_id'],
+        };
+      },
+    },
+    'PATCH /scim/v2/Groups/:id': {
+      action: 'iam:UpdateGroup',
+      status: 200,
+      prepare: async () => {
+        const group = await scimGroup();
+        const user = await scimUser();
+        return {
+          request: scim('patch', `/Groups/${group.id}`).send({
+            schemas: [SCIM_PATCH],
+            Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }],
+          }),
+          target: `iam:group:${group.name}`,
+          changes: ['members'],
+        };
+      },
+    },
+    'DELETE /scim/v2/Groups/:id': {
+      action: 'iam:DeleteGroup',
+      status: 204,
+      prepare: async () => {
+        const group = await scimGroup();
+        return {
+          request: scim('delete', `/Groups/${group.id}`),
+          target: `iam:group:${group.name}`,
+          changes: ['display_name', 'name'],
         };
       },
     },

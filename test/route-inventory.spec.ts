@@ -14,6 +14,8 @@ import { AuthorizationGuard } from '../src/auth/authorization.guard.js';
 import { ApiExceptionFilter } from '../src/common/api-exception.filter.js';
 import { auditedAsOf } from '../src/audit/audit-route.js';
 import { IAM_CONTROLLER } from '../src/auth/iam-controller.decorator.js';
+import { SCIM_PATH } from '../src/scim/scim-controller.decorator.js';
+import { ScimExceptionFilter } from '../src/scim/scim-exception.filter.js';
 
 type ModuleRef = Type | DynamicModule | Promise<DynamicModule>;
 
@@ -63,6 +65,12 @@ describe('route inventory', () => {
   const controllers = controllersOf(AppModule);
   const routes = controllers.flatMap(routesOf);
 
+  /** The IAM's error body everywhere, SCIM's (a subclass of the same filter) on the SCIM routes and only there. */
+  const errorFilterFor = (controller: Type) =>
+    String(Reflect.getMetadata(PATH_METADATA, controller)).startsWith(SCIM_PATH)
+      ? ScimExceptionFilter
+      : ApiExceptionFilter;
+
   it('binds the guards and the error filter to every controller itself, not app-wide', () => {
     const unprotected = controllers
       .filter(
@@ -71,7 +79,7 @@ describe('route inventory', () => {
             (Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[] | undefined)?.[0] === AuthenticationGuard &&
             (Reflect.getMetadata(GUARDS_METADATA, controller) as unknown[])[1] === AuthorizationGuard &&
             (Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, controller) as unknown[] | undefined)?.includes(
-              ApiExceptionFilter,
+              errorFilterFor(controller),
             )
           ),
       )

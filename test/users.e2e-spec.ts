@@ -22,6 +22,7 @@ describe.each(TEST_DATABASES)('users API (%s)', (kind) => {
       last_seen_at: null,
       profile: { full_name: null, email_address: null },
       is_admin: false,
+      active: true,
       metadata: {},
       auth_methods: [],
       // Shown to administrators (and callers allowed iam:UnlockUser on the user): not locked.

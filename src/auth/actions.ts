@@ -39,6 +39,8 @@ export const IAM_ACTIONS = [
   'iam:EscalateRole',
   // The audit trail (read-only): GET /audit-events and /audit-events/{id}, on iam:audit:*.
   'iam:ListAuditEvents',
+  // SCIM provisioning (/scim/v2): on iam:user:<name> and iam:group:<name>, the users and groups it may provision.
+  'iam:ScimProvision',
 ] as const;
 
 export type IamAction = (typeof IAM_ACTIONS)[number];

@@ -10,7 +10,7 @@ import {
 import { ApiError, ERROR_TYPE_BY_STATUS, type ErrorType, type InvalidField } from './api-error.js';
 import { loggableUrl } from './logging.js';
 
-interface ErrorBody {
+export interface ErrorBody {
   type: ErrorType;
   title: string;
   status: number;
@@ -91,6 +91,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     } else if (body.status === 503) {
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     }
+    this.send(exception, body, res);
+  }
+
+  /** Writes the error body (ScimExceptionFilter writes SCIM's instead). */
+  protected send(_exception: unknown, body: ErrorBody, res: Response): void {
     res.status(body.status).json(body);
   }
 

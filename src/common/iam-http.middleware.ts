@@ -17,7 +17,8 @@ type MarkedRequest = Request & { [HANDLED]?: true };
 
 /** Runs a chain of steps once per request, answering its errors with the IAM's error body. */
 abstract class HttpChain implements NestMiddleware {
-  private readonly filter = new ApiExceptionFilter();
+  /** Answers the chain's own errors (a subclass for other routes may answer them in its own body: SCIM's). */
+  protected readonly filter: ApiExceptionFilter = new ApiExceptionFilter();
 
   protected constructor(private readonly steps: Step[]) {}
 

@@ -29,6 +29,7 @@ describe('validateEnvironment', () => {
       IAM_PASSWORD_LOGIN: 'all',
       IAM_SSO_GROUP_SYNC: true,
       IAM_SSO_LINK_EXISTING_USERS: false,
+      IAM_SCIM_LENIENT: true,
       IAM_OIDC_SCOPES: 'openid profile email',
       IAM_OIDC_GROUPS_CLAIM: 'groups',
     });

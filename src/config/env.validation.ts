@@ -204,6 +204,14 @@ export class EnvironmentVariables {
   @IsBoolean()
   IAM_SSO_LINK_EXISTING_USERS = false;
 
+  /**
+   * SCIM provisioning accepts Microsoft Entra ID's known departures from RFC 7644: PATCH `op` values in any case
+   * (`Replace`), booleans as the strings "True"/"False", and a PATCH `path` naming the core schema URN.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  IAM_SCIM_LENIENT = true;
+
   /** Comma-separated origins (`https://app.example.com`) a single sign-on may send the browser back to (redirect_to). */
   @IsOptional()
   @IsOriginList()

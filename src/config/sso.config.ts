@@ -30,6 +30,8 @@ export interface SsoConfig {
   redirectOrigins: string[];
   oidc?: OidcConfig;
   saml?: SamlConfig;
+  /** SCIM provisioning accepts Microsoft Entra ID's known quirks (see the README, "Provisioning with SCIM"). */
+  scimLenient: boolean;
 }
 
 export const ssoConfig = registerAs('sso', (): SsoConfig => {
@@ -38,6 +40,7 @@ export const ssoConfig = registerAs('sso', (): SsoConfig => {
     passwordLogin: env.IAM_PASSWORD_LOGIN,
     groupSync: env.IAM_SSO_GROUP_SYNC,
     linkExistingUsers: env.IAM_SSO_LINK_EXISTING_USERS,
+    scimLenient: env.IAM_SCIM_LENIENT,
     redirectOrigins: (env.IAM_SSO_REDIRECT_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

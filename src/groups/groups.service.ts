@@ -248,7 +248,7 @@ export class GroupsService {
         changes.metadata = patchMetadata(group.metadata, dto.metadata);
       }
       if (Object.keys(changes).length > 0) {
-        await em.update(Group, { id: group.id }, changes);
+        await em.update(Group, { id: group.id }, { ...changes, updatedAt: new Date() });
       }
       // Lock order: the group, then the roles, then the principals; role bindings and memberships last.
       const bound = await this.rolesOf(em, [group.id]);

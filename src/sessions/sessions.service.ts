@@ -31,6 +31,10 @@ const SESSION_ID_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 /** The one answer to an unknown name, a wrong password, no password, or a password changed meanwhile. */
 const invalidLogin = () => ApiError.unauthorised('Invalid username or password');
 
+/** The answer to a deactivated user (SCIM `active: false`) who signs in or presents a session. */
+export const deactivatedUser = () =>
+  ApiError.unauthorised('This account is deactivated: ask your administrator or identity provider to reactivate it');
+
 /** The answer to a current_password that is wrong, or no longer current. */
 const incorrectCurrentPassword = () =>
   ApiError.invalidField('current_password', 'incorrect', 'current_password is not correct');
@@ -117,7 +121,7 @@ export class SessionsService implements OnApplicationBootstrap {
     await this.failures.assertNotBlocked(clientAddress);
     const user = await this.users.findOne({
       where: { nameKey: await userKeyOf(this.users.manager, username) },
-      select: { id: true, name: true, nameKey: true, passwordHash: true, lockedUntil: true },
+      select: { id: true, name: true, nameKey: true, passwordHash: true, lockedUntil: true, active: true },
     });
     const target = user ? userTarget(user) : auditTarget('user', username);
     const failed = (reason: string) =>
@@ -137,6 +141,11 @@ export class SessionsService implements OnApplicationBootstrap {
       }
       await failed(user ? 'invalid_credentials' : 'unknown_user');
       throw invalidLogin();
+    }
+    if (!user.active) {
+      // Told only to whoever knows the password, as the lock is not: anyone else gets the 401 above.
+      await failed('deactivated');
+      throw deactivatedUser();
     }
     if (this.sso.passwordLogin === 'admins-only' && !this.administrators.isAdministrator(user.name)) {
       // Told only to whoever knows the password: anyone else gets the 401 above.
@@ -161,7 +170,7 @@ export class SessionsService implements OnApplicationBootstrap {
       })
       .catch(async (error: unknown) => {
         if (error === changedMeanwhile) {
-          // Its password was set, or it was locked, while this one was being checked.
+          // Its password was set, or it was locked or deactivated, while this one was being checked.
           await failed('invalid_credentials');
         }
         throw error;
@@ -226,12 +235,16 @@ export class SessionsService implements OnApplicationBootstrap {
         tokenHash: true,
         expiresAt: true,
         lastSeenAt: true,
-        user: { id: true, name: true },
+        user: { id: true, name: true, active: true },
       },
       relations: { user: true },
     });
     if (!session || !digestsEqual(session.tokenHash, digest)) {
       throw ApiError.unauthorised('Invalid or ended session: sign in again');
+    }
+    if (!session.user.active) {
+      // Deactivation ends the user's sessions in its transaction; this refuses one that a sign-in racing it left.
+      throw deactivatedUser();
     }
     const now = new Date();
     if (session.expiresAt <= now) {
@@ -544,9 +557,15 @@ export class SessionsService implements OnApplicationBootstrap {
   ): Promise<boolean> {
     const current = await em.findOne(User, {
       where: { id: userId },
-      select: { id: true, passwordHash: true, lockedUntil: true },
+      select: { id: true, passwordHash: true, lockedUntil: true, active: true },
       lock: this.tx.rowLock,
     });
-    return current !== null && checked !== null && current.passwordHash === checked && !isLocked(current, now);
+    return (
+      current !== null &&
+      checked !== null &&
+      current.passwordHash === checked &&
+      current.active &&
+      !isLocked(current, now)
+    );
   }
 }

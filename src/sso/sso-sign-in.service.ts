@@ -15,7 +15,7 @@ import { TransactionService } from '../database/transaction.service.js';
 import { Group } from '../groups/entities/group.entity.js';
 import { IAM_SSO_CONFIG } from '../iam.options.js';
 import { Profile } from '../profiles/entities/profile.entity.js';
-import { type NewSession, type SignInClient, SessionsService } from '../sessions/sessions.service.js';
+import { deactivatedUser, type NewSession, type SignInClient, SessionsService } from '../sessions/sessions.service.js';
 import { User } from '../users/entities/user.entity.js';
 import { assertPrincipalNameFree, userKeyOf, UsersService, userTarget } from '../users/users.service.js';
 import { type SsoMethod, UserIdentity } from './entities/user-identity.entity.js';
@@ -335,11 +335,14 @@ export class SsoSignInService {
     }
     const user = await em.findOne(User, {
       where: { id: plan.userId },
-      select: { id: true, name: true, nameKey: true, displayName: true, passwordHash: true },
+      select: { id: true, name: true, nameKey: true, displayName: true, passwordHash: true, active: true },
       lock: this.tx.rowLock,
     });
     if (!user) {
       throw new SsoSignInRefused('sso_conflict', ApiError.conflict('The user was deleted meanwhile: sign in again'));
+    }
+    if (!user.active) {
+      throw new SsoSignInRefused('deactivated', deactivatedUser());
     }
     if (plan.kind === 'link') {
       await this.assertMayLink(em, user);

@@ -254,7 +254,7 @@ export class UsersService {
         changes.metadata = patchMetadata(user.metadata, dto.metadata);
       }
       if (Object.keys(changes).length > 0) {
-        await em.update(User, { id: user.id }, changes);
+        await em.update(User, { id: user.id }, { ...changes, updatedAt: new Date() });
       }
       await this.audit.record(em, {
         actor: principal,

@@ -124,6 +124,7 @@ export async function createTestApp(kind: TestDatabaseKind, options: TestAppOpti
       groupSync: true,
       linkExistingUsers: false,
       redirectOrigins: [],
+      scimLenient: true,
       ...options.sso,
     } satisfies SsoConfig);
   const { logDestination } = options;

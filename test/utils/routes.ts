@@ -2,22 +2,25 @@ import type { Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
 import { ACCESS_KEY, type AccessRule } from '../../src/auth/access.decorators.js';
-import { IAM_FEATURE_MODULES } from '../../src/iam.module.js';
+import { IAM_FEATURE_MODULES, IAM_SCIM_MODULE } from '../../src/iam.module.js';
 
 export interface IamRoute {
   controller: string;
   handler: string;
   /** `GET`, `POST`, … */
   method: string;
-  /** Under the route prefix, parameters as Express writes them: `/users/:name/groups`. */
+  /**
+   * Under the route prefix, parameters as Express writes them: `/users/:name/groups`; the SCIM routes, which are not
+   * under the prefix, from the root: `/scim/v2/Users/:id`.
+   */
   path: string;
   rule?: AccessRule;
   /** The handler function (for its metadata). */
   target: object;
 }
 
-/** The controllers of the IAM's feature modules and of every module they import. */
-export function iamControllers(modules: Type[] = IAM_FEATURE_MODULES): Type[] {
+/** The controllers of the IAM's feature modules (SCIM's included) and of every module they import. */
+export function iamControllers(modules: Type[] = [...IAM_FEATURE_MODULES, IAM_SCIM_MODULE]): Type[] {
   const seen = new Set<Type>();
   const visited = new Set<Type>();
   const visit = (module: Type) => {

@@ -36,4 +36,12 @@ export class Group {
 
   @Column({ name: 'created_at', type: Date })
   createdAt: Date;
+
+  /** The identity provider's id of the group (SCIM `externalId`); null when none. */
+  @Column({ name: 'external_id', type: String, length: 255, nullable: true })
+  externalId: string | null;
+
+  /** The last change through SCIM or PATCH /groups/{name} (SCIM `meta.lastModified`); null: none since creation. */
+  @Column({ name: 'updated_at', type: Date, nullable: true })
+  updatedAt: Date | null;
 }

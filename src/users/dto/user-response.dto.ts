@@ -36,6 +36,10 @@ export class UserDto {
   profile: UserProfileDto;
   /** True when the user is an administrator (IAM_ADMINISTRATORS). */
   is_admin: boolean;
+  /**
+   * False once deactivated by SCIM provisioning (`active: false`): no session, sign-in refused with a 401. @example true
+   */
+  active: boolean;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { team: 'platform' } })
   metadata: Record<string, string>;
   /**
@@ -83,6 +87,7 @@ export function toUserDto(
       email_address: user.profile?.emailAddress ?? null,
     },
     is_admin: isAdmin,
+    active: user.active,
     metadata: user.metadata,
     auth_methods: AUTH_METHODS.filter((method) => authMethods.includes(method)),
     ...(showLock

@@ -46,6 +46,21 @@ export class User {
   @Column({ name: 'locked_until', type: Date, nullable: true })
   lockedUntil: Date | null;
 
+  /**
+   * False once deactivated (SCIM `active: false`): sessions ended, password and single sign-on refused with a 401,
+   * still listed. Reactivated by `active: true`.
+   */
+  @Column({ type: Boolean, default: true })
+  active: boolean;
+
+  /** The identity provider's id of the user (SCIM `externalId`), as it sent it; null when none. */
+  @Column({ name: 'external_id', type: String, length: 255, nullable: true })
+  externalId: string | null;
+
+  /** The last change through SCIM or PATCH /users/{name} (SCIM `meta.lastModified`); null: none since creation. */
+  @Column({ name: 'updated_at', type: Date, nullable: true })
+  updatedAt: Date | null;
+
   @ManyToMany(() => Group, { cascade: false })
   @JoinTable({
     name: 'user_groups',

@@ -9,6 +9,7 @@ import { AuditEvents1796200000000 } from './1796200000000-AuditEvents.js';
 import { UserIdentities1796300000000 } from './1796300000000-UserIdentities.js';
 import { SamlAssertions1796400000000 } from './1796400000000-SamlAssertions.js';
 import { SsoNameNotDefaulted1796450000000 } from './1796450000000-SsoNameNotDefaulted.js';
+import { ScimProvisioning1796500000000 } from './1796500000000-ScimProvisioning.js';
 
 /** PostgreSQL migrations, oldest first. Generate new ones with `npm run migration:generate:postgres`. */
 export const postgresMigrations = [
@@ -23,4 +24,5 @@ export const postgresMigrations = [
   UserIdentities1796300000000,
   SamlAssertions1796400000000,
   SsoNameNotDefaulted1796450000000,
+  ScimProvisioning1796500000000,
 ];
