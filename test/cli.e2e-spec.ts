@@ -345,10 +345,10 @@ describe.each(TEST_DATABASES)('admin CLI (%s)', (kind) => {
       const table = await runCli(url, ['list-users']);
       expect(table.code).toBe(0);
       const lines = table.stdout.trimEnd().split('\n');
-      expect(lines[0]).toMatch(/^NAME +DISPLAY NAME +ADMIN +LOCKED UNTIL +LAST SEEN +GROUPS$/);
+      expect(lines[0]).toMatch(/^NAME +DISPLAY NAME +ADMIN +ACTIVE +LOCKED UNTIL +LAST SEEN +GROUPS$/);
       expect(lines.at(-1)).toBe(`(${apiNames.length} users)`);
       expect(lines.slice(1, -1).map((line) => line.split(' ')[0])).toEqual(apiNames);
-      expect(lines.find((line) => line.startsWith(`${prefix}-a `))).toMatch(new RegExp(` ${group.name}$`));
+      expect(lines.find((line) => line.startsWith(`${prefix}-a `))).toMatch(new RegExp(` yes +never +${group.name}$`));
       // Text that would break the table (or a terminal) is escaped.
       expect(lines.find((line) => line.startsWith(`${prefix}-d `))).toContain('two\\u000Alines');
     },

@@ -12,13 +12,15 @@ interface ListUsersOptions {
   pageSize?: number;
 }
 
-const HEADER = ['NAME', 'DISPLAY NAME', 'ADMIN', 'LOCKED UNTIL', 'LAST SEEN', 'GROUPS'];
+const HEADER = ['NAME', 'DISPLAY NAME', 'ADMIN', 'ACTIVE', 'LOCKED UNTIL', 'LAST SEEN', 'GROUPS'];
 
 function row(user: UserDto): string[] {
   return [
     user.name,
     user.display_name,
     user.is_admin ? 'yes' : '',
+    // `no`: deactivated (SCIM's active: false), every sign-in refused.
+    user.active ? 'yes' : 'no',
     user.locked_until ?? '',
     user.last_seen_at ?? 'never',
     user.groups.map((group) => group.name).join(','),
